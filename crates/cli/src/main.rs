@@ -1,0 +1,34 @@
+//! `sluice`: the business-process and RPA orchestration server in one binary.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// Sluice: approval workflows, cases and software robots, speaking the REST APIs of
+/// OmniBPM, Questetra, PlusWorkflow, Brity RPA and Bonita over one domain model.
+#[derive(Parser)]
+#[command(name = "sluice", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server: every API on one listener, background work included.
+    Serve(commands::serve::ServeArgs),
+    /// Print the OpenAPI document of the native API.
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
+        Command::Openapi => {
+            let doc = sluice_http::openapi();
+            println!("{}", doc.to_pretty_json()?);
+            Ok(())
+        }
+    }
+}

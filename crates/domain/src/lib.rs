@@ -1,0 +1,11 @@
+//! Sluice's domain model: identifiers, identity objects and the rules that hold whatever API
+//! is used to reach them. Nothing here performs I/O; the store loads the facts a rule needs
+//! and the rule decides.
+
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod validate;
+
+pub use error::{Error, Result};
+pub use ids::*;

@@ -1,0 +1,36 @@
+//! Sluice's HTTP surface. One listener serves the native API (`/api/v1`), OAuth2
+//! (`/oauth2/token`), health checks and every API dialect under its own mount point. Each
+//! dialect only translates: wire format in, store/domain call, wire format out.
+
+mod dialects;
+mod native;
+mod oauth2;
+mod observability;
+
+use axum::Router;
+use sluice_store::Store;
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    /// Key that encrypts credentials at rest (used by later dialects).
+    pub secret_key: Arc<[u8; 32]>,
+}
+
+/// The whole application: every surface, with request ids, tracing and panic containment.
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .merge(native::router())
+        .merge(oauth2::router())
+        .nest("/api/v0.1", dialects::omnibpm::router())
+        .fallback(native::not_found)
+        .with_state(state);
+    observability::layer(app)
+}
+
+/// The OpenAPI document of the native API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    native::openapi()
+}

@@ -1,0 +1,67 @@
+//! The native API under `/api/v1`, the health checks, and the OpenAPI document generated
+//! from the handlers' annotations.
+
+mod auth;
+mod error;
+mod health;
+mod me;
+
+pub(crate) use auth::Bearer;
+pub(crate) use error::ApiError;
+
+use crate::AppState;
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sluice native API", description = "Sluice's own API. Dialect APIs (OmniBPM, Questetra, PlusWorkflow, Bonita, Brity RPA) are documented by their vendors' specifications."),
+    components(schemas(error::ErrorBody)),
+    modifiers(&BearerScheme)
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me::get_me))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The OpenAPI document of the native API.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+pub(crate) fn router() -> Router<AppState> {
+    let (router, doc) = documented().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = doc.clone();
+            async move { Json(doc.as_ref().clone()) }
+        }),
+    )
+}
+
+/// Answer for paths no surface serves.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("No such endpoint.")
+}

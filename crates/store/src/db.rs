@@ -1,0 +1,143 @@
+//! Connection set-up and the macros that run one body against either backend.
+
+use crate::{Error, Result};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How hard the store works to keep an acknowledged write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// An acknowledged write survives a power loss (SQLite `synchronous=FULL`, PostgreSQL
+    /// `synchronous_commit=on`). The default.
+    #[default]
+    Full,
+    /// Faster, but the last moments of writes may be lost on a power loss (not on a crash of
+    /// Sluice itself): SQLite `synchronous=NORMAL`, PostgreSQL `synchronous_commit=off`.
+    Relaxed,
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    pub durability: Durability,
+    /// Upper bound of pooled connections (readers on SQLite, all on PostgreSQL).
+    pub max_connections: u32,
+}
+
+impl StoreOptions {
+    /// Options for a URL with the defaults: full durability, 16 connections.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            durability: Durability::Full,
+            max_connections: 16,
+        }
+    }
+}
+
+/// The configured database. SQLite gets one writer connection (SQLite serializes writers
+/// anyway; one connection avoids lock errors and busy waits) and a pool of readers (WAL).
+#[derive(Clone)]
+pub(crate) enum Backend {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
+    let url = options.database_url.as_str();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let mut connect = PgConnectOptions::from_str(url).map_err(Error::Database)?;
+        if options.durability == Durability::Relaxed {
+            connect = connect.options([("synchronous_commit", "off")]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(connect)
+            .await?;
+        Ok(Backend::Postgres(pool))
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::Unexpected(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let synchronous = match options.durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Relaxed => SqliteSynchronous::Normal,
+        };
+        let connect = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(connect.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Backend::Sqlite { read, write })
+    } else {
+        Err(Error::Unexpected(anyhow::anyhow!(
+            "unsupported database URL (expected sqlite://PATH or postgres://...)"
+        )))
+    }
+}
+
+/// Runs `$body` inside a write transaction bound to `$tx` on the configured backend. The
+/// transaction commits when the body completes and rolls back if it returns early (`?`).
+macro_rules! write_tx {
+    ($store:expr, |$tx:ident| $body:block) => {
+        match &$store.backend {
+            $crate::db::Backend::Sqlite { write, .. } => {
+                let mut $tx = write.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::db::Backend::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$db` bound to the read pool of the configured backend.
+macro_rules! read {
+    ($store:expr, |$db:ident| $body:block) => {
+        match &$store.backend {
+            $crate::db::Backend::Sqlite { read, .. } => {
+                let $db = read;
+                $body
+            }
+            $crate::db::Backend::Postgres(pool) => {
+                let $db = pool;
+                $body
+            }
+        }
+    };
+}
+
+/// `SELECT COUNT(*)`-style scalar with binds, on any executor.
+macro_rules! scalar_i64 {
+    ($ex:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query_scalar::<_, i64>($sql)$(.bind($arg))*.fetch_one($ex).await?
+    };
+}

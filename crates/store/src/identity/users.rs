@@ -1,0 +1,323 @@
+//! Users: creation, update, activation, deletion and the all-or-nothing bulk import.
+
+use super::{exists_in_org, UserRow, USER_COLUMNS};
+use crate::{secrets, Result, Store};
+use chrono::Utc;
+use sluice_domain::identity::{user as rules, NewUser, Password, User, UserPatch};
+use sluice_domain::{validate, DeptId, Error, OrgId, RankId, UserId};
+
+/// One user of `organization/importusers`: created, or updated when the login exists.
+#[derive(Debug, Clone)]
+pub struct ImportedUser {
+    pub user: NewUser,
+}
+
+/// Hashes a password off the async threads (argon2 takes tens of milliseconds).
+async fn hash(password: Option<&Password>) -> Result<Option<String>> {
+    let Some(p) = password else { return Ok(None) };
+    validate::password(&p.0)?;
+    let clear = p.0.clone();
+    let hashed = tokio::task::spawn_blocking(move || secrets::hash_password(&clear))
+        .await
+        .map_err(|e| crate::Error::Unexpected(e.into()))?;
+    Ok(Some(hashed))
+}
+
+/// Applies the field rules to a new user.
+fn checked(mut u: NewUser) -> Result<NewUser> {
+    u.login = validate::login(&u.login)?;
+    u.display_name = validate::name("display_name", &u.display_name)?;
+    u.email = validate::email(&u.email, false)?;
+    Ok(u)
+}
+
+/// Department and rank must exist in the organization and be active.
+macro_rules! check_placement {
+    ($tx:expr, $org:expr, $rank:expr, $dept:expr) => {{
+        let active: Option<bool> =
+            sqlx::query_scalar("SELECT is_active FROM ranks WHERE org_id = $1 AND id = $2")
+                .bind($org.0)
+                .bind($rank.0)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match active {
+            None => return Err(Error::not_found("Rank", $rank).into()),
+            Some(false) => {
+                return Err(Error::conflict(format!("Rank {} is inactive.", $rank)).into())
+            }
+            Some(true) => {}
+        }
+        let active: Option<bool> =
+            sqlx::query_scalar("SELECT is_active FROM departments WHERE org_id = $1 AND id = $2")
+                .bind($org.0)
+                .bind($dept.0)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match active {
+            None => return Err(Error::not_found("Department", $dept).into()),
+            Some(false) => {
+                return Err(Error::conflict(format!("Department {} is inactive.", $dept)).into())
+            }
+            Some(true) => {}
+        }
+    }};
+}
+
+/// Inserts one checked user with an already hashed password; returns its id.
+macro_rules! insert_user {
+    ($tx:expr, $org:expr, $u:expr, $hash:expr) => {{
+        let u = $u;
+        check_placement!($tx, $org, u.rank_id, u.department_id);
+        let taken = scalar_i64!(
+            &mut *$tx,
+            "SELECT COUNT(*) FROM users WHERE org_id = $1 AND lower(login) = lower($2)",
+            $org.0,
+            &u.login
+        );
+        if taken > 0 {
+            return Err(Error::DuplicateName.into());
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (org_id, login, display_name, email, password_hash, is_active, \
+             is_external, is_admin, rank_id, department_id, client_extra, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind($org.0)
+        .bind(&u.login)
+        .bind(&u.display_name)
+        .bind(&u.email)
+        .bind($hash)
+        .bind(u.is_active)
+        .bind(u.is_external)
+        .bind(u.is_admin)
+        .bind(u.rank_id.0)
+        .bind(u.department_id.0)
+        .bind(&u.client_extra)
+        .bind(Utc::now())
+        .fetch_one(&mut *$tx)
+        .await?;
+        UserId(id)
+    }};
+}
+
+impl Store {
+    /// Every user of an organization, in creation order.
+    pub async fn list_users(&self, org: OrgId) -> Result<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY id");
+        let rows: Vec<UserRow> = read!(self, |db| {
+            sqlx::query_as(&sql).bind(org.0).fetch_all(db).await?
+        });
+        Ok(rows.into_iter().map(User::from).collect())
+    }
+
+    /// One user of an organization.
+    pub async fn user(&self, org: OrgId, id: UserId) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = $2");
+        let row: Option<UserRow> = read!(self, |db| {
+            sqlx::query_as(&sql)
+                .bind(org.0)
+                .bind(id.0)
+                .fetch_optional(db)
+                .await?
+        });
+        row.map(User::from)
+            .ok_or_else(|| Error::not_found("User", id).into())
+    }
+
+    /// A user by login (case-insensitive), with the stored password hash.
+    pub(crate) async fn user_with_password(
+        &self,
+        org: OrgId,
+        login: &str,
+    ) -> Result<Option<(User, Option<String>)>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE org_id = $1 AND lower(login) = lower($2)"
+        );
+        let row: Option<(UserRow, Option<String>)> = read!(self, |db| {
+            let found = sqlx::query(&sql)
+                .bind(org.0)
+                .bind(login)
+                .fetch_optional(db)
+                .await?;
+            match found {
+                Some(r) => {
+                    use sqlx::{FromRow, Row};
+                    Some((UserRow::from_row(&r)?, r.try_get("password_hash")?))
+                }
+                None => None,
+            }
+        });
+        Ok(row.map(|(u, h)| (User::from(u), h)))
+    }
+
+    /// Creates a user; login unique in the organization, rank and department active.
+    pub async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User> {
+        let new = checked(new)?;
+        let password_hash = hash(new.password.as_ref()).await?;
+        let id = write_tx!(self, |tx| { insert_user!(tx, org, &new, &password_hash) });
+        self.user(org, id).await
+    }
+
+    /// Changes the fields `user/update` allows.
+    pub async fn update_user(&self, org: OrgId, id: UserId, patch: UserPatch) -> Result<User> {
+        let display_name = patch
+            .display_name
+            .as_deref()
+            .map(|n| validate::name("display_name", n))
+            .transpose()?;
+        let email = patch
+            .email
+            .as_deref()
+            .map(|e| validate::email(e, false))
+            .transpose()?;
+        let password_hash = hash(patch.password.as_ref()).await?;
+        write_tx!(self, |tx| {
+            let current: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                "SELECT rank_id, department_id FROM users WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((rank, dept)) = current else {
+                return Err(Error::not_found("User", id).into());
+            };
+            if patch.rank_id.is_some() || patch.department_id.is_some() {
+                let rank = patch.rank_id.or(rank.map(RankId));
+                let dept = patch.department_id.or(dept.map(DeptId));
+                if let (Some(rank), Some(dept)) = (rank, dept) {
+                    check_placement!(tx, org, rank, dept);
+                }
+            }
+            sqlx::query(
+                "UPDATE users SET display_name = COALESCE($1, display_name), \
+                   email = COALESCE($2, email), \
+                   password_hash = COALESCE($3, password_hash), \
+                   is_active = COALESCE($4, is_active), \
+                   rank_id = COALESCE($5, rank_id), \
+                   department_id = COALESCE($6, department_id), \
+                   client_extra = CASE WHEN $7 THEN $8 ELSE client_extra END \
+                 WHERE id = $9",
+            )
+            .bind(&display_name)
+            .bind(&email)
+            .bind(&password_hash)
+            .bind(patch.is_active)
+            .bind(patch.rank_id.map(|r| r.0))
+            .bind(patch.department_id.map(|d| d.0))
+            .bind(patch.client_extra.is_some())
+            .bind(patch.client_extra.clone().flatten())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        });
+        self.user(org, id).await
+    }
+
+    /// Activates or inactivates a user.
+    pub async fn set_user_active(&self, org: OrgId, id: UserId, active: bool) -> Result<()> {
+        let patch = UserPatch {
+            is_active: Some(active),
+            ..Default::default()
+        };
+        self.update_user(org, id, patch).await.map(|_| ())
+    }
+
+    /// Deletes a user who heads no department; group memberships go with the user.
+    pub async fn delete_user(&self, org: OrgId, id: UserId) -> Result<()> {
+        write_tx!(self, |tx| {
+            if !exists_in_org!(&mut *tx, "users", org.0, id.0) {
+                return Err(Error::not_found("User", id).into());
+            }
+            let headed: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM departments WHERE head_user_id = $1 ORDER BY id",
+            )
+            .bind(id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            rules::check_can_delete(&headed)?;
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Creates or updates (matched by login) every listed user in one transaction: if any
+    /// entry is refused, nothing is written. Returns the ids in the order given.
+    pub async fn import_users(&self, org: OrgId, users: Vec<ImportedUser>) -> Result<Vec<UserId>> {
+        let mut prepared = Vec::with_capacity(users.len());
+        let mut seen = std::collections::HashSet::new();
+        for (i, entry) in users.into_iter().enumerate() {
+            let at = |e: crate::Error| match e {
+                crate::Error::Domain(d) => crate::Error::Domain(prefix(i, d)),
+                other => other,
+            };
+            let mut u = checked(entry.user).map_err(at)?;
+            u.email = validate::email(&u.email, true).map_err(|e| at(e.into()))?;
+            if !seen.insert(u.login.to_lowercase()) {
+                return Err(
+                    prefix(i, Error::invalid("the username appears twice in the list.")).into(),
+                );
+            }
+            let hashed = hash(u.password.as_ref()).await.map_err(at)?;
+            prepared.push((u, hashed));
+        }
+        let ids = write_tx!(self, |tx| {
+            let mut ids = Vec::with_capacity(prepared.len());
+            for (i, (u, hashed)) in prepared.iter().enumerate() {
+                let existing: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM users WHERE org_id = $1 AND lower(login) = lower($2)",
+                )
+                .bind(org.0)
+                .bind(&u.login)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let placed: Result<()> = async {
+                    check_placement!(tx, org, u.rank_id, u.department_id);
+                    Ok(())
+                }
+                .await;
+                placed.map_err(|e| match e {
+                    crate::Error::Domain(d) => crate::Error::Domain(prefix(i, d)),
+                    other => other,
+                })?;
+                let id = match existing {
+                    Some(id) => {
+                        sqlx::query(
+                            "UPDATE users SET display_name = $1, email = $2, is_active = $3, \
+                             is_external = $4, rank_id = $5, department_id = $6, \
+                             password_hash = COALESCE($7, password_hash) WHERE id = $8",
+                        )
+                        .bind(&u.display_name)
+                        .bind(&u.email)
+                        .bind(u.is_active)
+                        .bind(u.is_external)
+                        .bind(u.rank_id.0)
+                        .bind(u.department_id.0)
+                        .bind(hashed)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        UserId(id)
+                    }
+                    None => insert_user!(tx, org, u, hashed),
+                };
+                ids.push(id);
+            }
+            ids
+        });
+        Ok(ids)
+    }
+}
+
+/// Names the failing entry of a bulk request in its message.
+fn prefix(i: usize, e: Error) -> Error {
+    match e {
+        Error::Invalid(m) => Error::Invalid(format!("users[{i}]: {m}")),
+        Error::NotFound(m) => Error::NotFound(format!("users[{i}]: {m}")),
+        Error::Conflict(m) => Error::Conflict(format!("users[{i}]: {m}")),
+        other => other,
+    }
+}

@@ -1,0 +1,71 @@
+//! Sluice's store: one API over SQLite (the default) and PostgreSQL (several instances).
+//!
+//! SQL is written once with `$N` placeholders, which both engines accept; each operation's
+//! body is compiled for both pools by the [`write_tx!`] and [`read!`] macros, so there is one
+//! query text and one row mapping per operation. Business rules are not decided here: the
+//! store loads the facts a rule needs, asks `sluice-domain`, and writes.
+
+#[macro_use]
+mod db;
+pub mod bootstrap;
+mod error;
+pub mod identity;
+pub mod oauth;
+pub mod secrets;
+
+pub use db::{Durability, StoreOptions};
+pub use error::{Error, Result};
+
+use db::Backend;
+
+/// The handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its folder if needed) and runs the migrations.
+    pub async fn connect(options: &StoreOptions) -> Result<Self> {
+        let backend = db::connect(options).await?;
+        let store = Store { backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the versioned migrations of the configured backend.
+    async fn migrate(&self) -> Result<()> {
+        match &self.backend {
+            Backend::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The backend's name: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match &self.backend {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        read!(self, |db| {
+            sqlx::query("SELECT 1").execute(db).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (waits for in-flight queries).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite { read, write } => {
+                write.close().await;
+                read.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! OAuth2 tokens (RFC 6749) and the principals they stand for. Tokens are stored as SHA-256
+//! hashes with their expiry; refresh tokens rotate on use.
+
+use crate::{secrets, Result, Store};
+use chrono::{DateTime, Duration, Utc};
+use sluice_domain::identity::{check_usable, Organization, User};
+use sluice_domain::{validate, Error, OrgId, UserId};
+
+/// Who a token acts for: a user of an organization, or the organization itself (a client
+/// that authenticated with the organization's API key).
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub org: Organization,
+    pub user: Option<User>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// A freshly issued token pair.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// Lifetime of access tokens.
+pub const ACCESS_TTL: Duration = Duration::hours(1);
+/// Lifetime of refresh tokens.
+pub const REFRESH_TTL: Duration = Duration::days(30);
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    org_id: i64,
+    user_id: Option<i64>,
+    client_id: Option<String>,
+    scope: Option<String>,
+    expires_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Checks `login@ABBR` and a password (the `password` grant). Unknown users, inactive
+    /// users or organizations and wrong passwords all fail the same way, in the same time.
+    pub async fn authenticate_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Organization, User)> {
+        let refused = || Error::Unauthenticated("The username or password is incorrect.".into());
+        // The platform administrator may log in as plain `admin`.
+        let (login, abbr) = if username == "admin" {
+            ("admin", sluice_domain::identity::SYSTEM_ABBR)
+        } else {
+            validate::split_username(username).map_err(|_| refused())?
+        };
+        let found = match self.organization_by_abbr(abbr).await? {
+            Some(org) => self
+                .user_with_password(org.id, login)
+                .await?
+                .map(|u| (org, u)),
+            None => None,
+        };
+        let stored = found
+            .as_ref()
+            .and_then(|(_, (_, h))| h.clone())
+            .unwrap_or_else(|| secrets::decoy_password_hash().to_string());
+        let clear = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&clear, &stored))
+            .await
+            .map_err(|e| crate::Error::Unexpected(e.into()))?;
+        match found {
+            Some((org, (user, Some(_)))) if ok && org.is_active && user.is_active => {
+                Ok((org, user))
+            }
+            _ => Err(refused().into()),
+        }
+    }
+
+    /// Issues an access token (and, for users, a refresh token).
+    pub async fn issue_tokens(
+        &self,
+        org: OrgId,
+        user: Option<UserId>,
+        client_id: Option<&str>,
+        scope: Option<&str>,
+    ) -> Result<IssuedTokens> {
+        let access = secrets::generate_token("slat");
+        let refresh = user.map(|_| secrets::generate_token("slrt"));
+        let now = Utc::now();
+        write_tx!(self, |tx| {
+            let mut pairs = vec![("access", &access, now + ACCESS_TTL)];
+            if let Some(r) = &refresh {
+                pairs.push(("refresh", r, now + REFRESH_TTL));
+            }
+            for (kind, token, expires) in pairs {
+                sqlx::query(
+                    "INSERT INTO oauth_tokens (token_hash, kind, org_id, user_id, client_id, scope, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(secrets::hash_key(token))
+                .bind(kind)
+                .bind(org.0)
+                .bind(user.map(|u| u.0))
+                .bind(client_id)
+                .bind(scope)
+                .bind(expires)
+                .execute(&mut *tx)
+                .await?;
+            }
+        });
+        Ok(IssuedTokens {
+            access_token: access,
+            expires_in: ACCESS_TTL.num_seconds(),
+            refresh_token: refresh,
+            scope: scope.map(str::to_string),
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair; the old refresh token stops working.
+    pub async fn refresh_tokens(
+        &self,
+        refresh_token: &str,
+        client_id: Option<&str>,
+    ) -> Result<IssuedTokens> {
+        let refused = || Error::Unauthenticated("The refresh token is invalid or expired.".into());
+        let hash = secrets::hash_key(refresh_token);
+        let row: Option<TokenRow> = write_tx!(self, |tx| {
+            sqlx::query_as(
+                "DELETE FROM oauth_tokens WHERE token_hash = $1 AND kind = 'refresh' \
+                 RETURNING org_id, user_id, client_id, scope, expires_at",
+            )
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
+            .await?
+        });
+        let Some(row) = row.filter(|r| r.expires_at > Utc::now()) else {
+            return Err(refused().into());
+        };
+        if row.client_id.is_some() && client_id.is_some() && row.client_id.as_deref() != client_id {
+            return Err(refused().into());
+        }
+        let principal = self.principal(row.org_id, row.user_id, None, None).await?;
+        let Some(user) = principal.user else {
+            return Err(refused().into());
+        };
+        self.issue_tokens(
+            principal.org.id,
+            Some(user.id),
+            row.client_id.as_deref(),
+            row.scope.as_deref(),
+        )
+        .await
+    }
+
+    /// The principal of a valid, unexpired access token; `None` if the token is unknown or
+    /// expired, or its user or organization is no longer active.
+    pub async fn principal_for_access_token(&self, token: &str) -> Result<Option<Principal>> {
+        let hash = secrets::hash_key(token);
+        let row: Option<TokenRow> = read!(self, |db| {
+            sqlx::query_as(
+                "SELECT org_id, user_id, client_id, scope, expires_at FROM oauth_tokens \
+                 WHERE token_hash = $1 AND kind = 'access'",
+            )
+            .bind(&hash)
+            .fetch_optional(db)
+            .await?
+        });
+        let Some(row) = row.filter(|r| r.expires_at > Utc::now()) else {
+            return Ok(None);
+        };
+        match self
+            .principal(row.org_id, row.user_id, row.client_id, row.scope)
+            .await
+        {
+            Ok(p) => Ok(Some(p)),
+            Err(crate::Error::Domain(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn principal(
+        &self,
+        org: i64,
+        user: Option<i64>,
+        client_id: Option<String>,
+        scope: Option<String>,
+    ) -> Result<Principal> {
+        let org: Organization = read!(self, |db| {
+            let sql = format!(
+                "SELECT {} FROM organizations WHERE id = $1",
+                crate::identity::ORG_COLUMNS
+            );
+            let row: Option<crate::identity::OrgRow> =
+                sqlx::query_as(&sql).bind(org).fetch_optional(db).await?;
+            row.map(Organization::from)
+                .ok_or_else(|| Error::not_found("Organization", org))?
+        });
+        check_usable(&org)?;
+        let user = match user {
+            Some(id) => {
+                let u = self.user(org.id, UserId(id)).await?;
+                if !u.is_active {
+                    return Err(Error::Forbidden("The user is inactive.".into()).into());
+                }
+                Some(u)
+            }
+            None => None,
+        };
+        Ok(Principal {
+            org,
+            user,
+            client_id,
+            scope,
+        })
+    }
+
+    /// Deletes expired tokens; returns how many.
+    pub async fn purge_expired_tokens(&self) -> Result<u64> {
+        Ok(write_tx!(self, |tx| {
+            sqlx::query("DELETE FROM oauth_tokens WHERE expires_at < $1")
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        }))
+    }
+}
