@@ -1,1 +1,46 @@
-fn main() {}
+//! `sluice-bench`: a load generator that starts a real `sluice serve` process and drives its
+//! HTTP APIs the way clients do, reporting throughput, latency percentiles and the server's
+//! peak memory. See docs/performance.md for the commands and the numbers measured.
+
+mod server;
+mod stats;
+mod users;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "sluice-bench", about = "Load generator for Sluice's HTTP APIs")]
+struct Cli {
+    /// `sqlite` (a fresh file) or a `postgres://...` URL (a fresh organization each run).
+    #[arg(long, default_value = "sqlite", global = true)]
+    database: String,
+    /// The sluice binary to start (default: next to this one).
+    #[arg(long, global = true)]
+    sluice_bin: Option<std::path::PathBuf>,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32, global = true)]
+    clients: usize,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// OmniBPM `user/create` of N users, then repeated `user/list` of all of them.
+    Users(users::UsersArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let server = server::Server::start(&cli.database, cli.sluice_bin.as_deref()).await?;
+    let result = match &cli.scenario {
+        Scenario::Users(args) => users::run(&server, cli.clients, args).await,
+    };
+    println!(
+        "server peak RSS: {:.1} MiB",
+        server.peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    server.stop();
+    result
+}

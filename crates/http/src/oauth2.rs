@@ -4,7 +4,9 @@
 //! Clients: a confidential client is an organization, `client_id` its abbreviation and
 //! `client_secret` its API key; it may use `client_credentials` (a token for the
 //! organization itself). The `password` and `refresh_token` grants also accept public
-//! clients (any or no `client_id`, no secret), as first-party tools do.
+//! clients (no secret, and no `client_id` or one that is not an organization's abbreviation,
+//! printable ASCII), as first-party tools do. Tokens issued to a confidential client are
+//! refreshed only by that client, authenticated (RFC 6749 §6).
 
 use crate::AppState;
 use axum::body::Bytes;
@@ -20,7 +22,20 @@ use sluice_store::Error as StoreError;
 use std::collections::HashMap;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/oauth2/token", post(token))
+    Router::new().route("/oauth2/token", post(token).fallback(method_not_allowed))
+}
+
+/// Longest accepted `client_id` of a public client (it is stored with the tokens).
+const MAX_CLIENT_ID_CHARS: usize = 255;
+/// Longest accepted `scope` (it is stored with the tokens).
+const MAX_SCOPE_CHARS: usize = 1024;
+
+/// The token endpoint takes POST only (RFC 6749 §3.2); answer other methods in its error form.
+async fn method_not_allowed() -> Response {
+    let mut res =
+        OAuthError::new("invalid_request", "The token endpoint accepts POST only.").into_response();
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    res
 }
 
 /// An RFC 6749 §5.2 error.
@@ -43,10 +58,10 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let status = if self.code == "invalid_client" {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
+        let status = match self.code {
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            "server_error" => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
         };
         let mut res = (
             status,
@@ -155,14 +170,19 @@ fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str
 async fn token(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match issue(&app, &headers, &body).await {
         Ok(t) => {
-            let mut res = Json(json!({
+            // RFC 6749 §5.1: optional members are left out, not sent as null.
+            let mut body = json!({
                 "access_token": t.access_token,
                 "token_type": "Bearer",
                 "expires_in": t.expires_in,
-                "refresh_token": t.refresh_token,
-                "scope": t.scope,
-            }))
-            .into_response();
+            });
+            if let Some(r) = t.refresh_token {
+                body["refresh_token"] = json!(r);
+            }
+            if let Some(sc) = t.scope {
+                body["scope"] = json!(sc);
+            }
+            let mut res = Json(body).into_response();
             let h = res.headers_mut();
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -183,6 +203,9 @@ async fn issue(
         .get("scope")
         .map(String::as_str)
         .filter(|s| !s.is_empty());
+    if let Some(sc) = scope {
+        check_scope(sc)?;
+    }
     let grant = required(&form, "grant_type")?;
     // A client that presents a secret must be a valid confidential client, whatever the grant.
     let confidential = match (&client.id, &client.secret) {
@@ -197,6 +220,25 @@ async fn issue(
         }
         _ => None,
     };
+    if confidential.is_none() {
+        if let Some(id) = &client.id {
+            // A public client's id is stored with its tokens: it must be a sane identifier.
+            check_client_id(id)?;
+            // RFC 6749 §3.2.1: a confidential client must authenticate; naming it is not
+            // enough (its tokens would otherwise be indistinguishable from the real client's).
+            if app.store.organization_by_abbr(id).await?.is_some() {
+                return Err(OAuthError {
+                    basic_challenge: true,
+                    ..OAuthError::new(
+                        "invalid_client",
+                        format!(
+                            "Client {id} is confidential: authenticate with its client_secret."
+                        ),
+                    )
+                });
+            }
+        }
+    }
     match grant {
         "password" => {
             let username = required(&form, "username")?;
@@ -220,12 +262,44 @@ async fn issue(
         }
         "refresh_token" => {
             let refresh = required(&form, "refresh_token")?;
-            Ok(app.store.refresh_tokens(refresh, client.id.as_deref()).await?)
+            // RFC 6749 §6: a confidential client authenticates to refresh its tokens.
+            Ok(app
+                .store
+                .refresh_tokens_as(refresh, client.id.as_deref(), confidential.is_some())
+                .await?)
         }
         other => Err(OAuthError::new(
             "unsupported_grant_type",
             format!("Grant type {other} is not supported (password, client_credentials, refresh_token)."),
         )),
+    }
+}
+
+/// RFC 6749 Appendix A.1: `client-id = *VSCHAR` (printable ASCII), bounded.
+fn check_client_id(id: &str) -> Result<(), OAuthError> {
+    let printable = id.chars().all(|c| (' '..='~').contains(&c));
+    if printable && id.chars().count() <= MAX_CLIENT_ID_CHARS {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            "invalid_request",
+            format!("client_id must be at most {MAX_CLIENT_ID_CHARS} printable ASCII characters."),
+        ))
+    }
+}
+
+/// RFC 6749 §3.3: space-separated scope tokens of NQCHAR (printable ASCII but `"` and `\`).
+fn check_scope(scope: &str) -> Result<(), OAuthError> {
+    let ok_chars = scope
+        .chars()
+        .all(|c| c == ' ' || (('!'..='~').contains(&c) && c != '"' && c != '\\'));
+    if ok_chars && scope.chars().count() <= MAX_SCOPE_CHARS {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            "invalid_scope",
+            format!("scope must be at most {MAX_SCOPE_CHARS} characters of space-separated scope tokens."),
+        ))
     }
 }
 

@@ -54,7 +54,16 @@ impl Store {
         } else {
             validate::split_username(username).map_err(|_| refused())?
         };
-        let found = match self.organization_by_abbr(abbr).await? {
+        // Only a well-formed login and abbreviation can name anyone; anything else (control
+        // characters such as NUL, which PostgreSQL text refuses, or megabytes of text) never
+        // reaches the database.
+        let well_formed = validate::login(login).is_ok() && validate::abbr(abbr).is_ok();
+        let org = if well_formed {
+            self.organization_by_abbr(abbr).await?
+        } else {
+            None
+        };
+        let found = match org {
             Some(org) => self
                 .user_with_password(org.id, login)
                 .await?
@@ -117,11 +126,28 @@ impl Store {
         })
     }
 
-    /// Exchanges a refresh token for a new pair; the old refresh token stops working.
+    /// Exchanges a refresh token for a new pair as a public client (no client
+    /// authentication); see [`refresh_tokens_as`](Self::refresh_tokens_as).
     pub async fn refresh_tokens(
         &self,
         refresh_token: &str,
         client_id: Option<&str>,
+    ) -> Result<IssuedTokens> {
+        self.refresh_tokens_as(refresh_token, client_id, false)
+            .await
+    }
+
+    /// Exchanges a refresh token for a new pair; the old refresh token stops working.
+    /// `client_authenticated` says the caller proved it is the confidential client
+    /// `client_id`: a token issued to a confidential client (an organization, whose client id
+    /// is its abbreviation) is refreshed only by that client, authenticated (RFC 6749 §6), so
+    /// a leaked refresh token is useless without the client's secret. A refused attempt still
+    /// spends the token.
+    pub async fn refresh_tokens_as(
+        &self,
+        refresh_token: &str,
+        client_id: Option<&str>,
+        client_authenticated: bool,
     ) -> Result<IssuedTokens> {
         let refused = || Error::Unauthenticated("The refresh token is invalid or expired.".into());
         let hash = secrets::hash_key(refresh_token);
@@ -144,6 +170,17 @@ impl Store {
         let Some(user) = principal.user else {
             return Err(refused().into());
         };
+        // A confidential client's id is its organization's abbreviation: it refreshes only
+        // tokens of its own organization's users, and only it refreshes the tokens issued to it.
+        let abbr = Some(principal.org.abbr.as_str());
+        let allowed = if client_authenticated {
+            client_id == abbr
+        } else {
+            row.client_id.as_deref() != abbr
+        };
+        if !allowed {
+            return Err(refused().into());
+        }
         self.issue_tokens(
             principal.org.id,
             Some(user.id),

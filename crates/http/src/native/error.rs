@@ -48,6 +48,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "not_found", message)
     }
 
+    /// A path the native API serves, asked with a method it does not serve.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "invalid_request",
+            "This method is not allowed on this path.",
+        )
+    }
+
     /// No bearer token at all (RFC 6750 §3: challenge without an error code).
     pub fn missing_token() -> Self {
         let mut e = Self::new(

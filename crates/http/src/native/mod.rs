@@ -52,13 +52,21 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
 pub(crate) fn router() -> Router<AppState> {
     let (router, doc) = documented().split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    router.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()) }
-        }),
-    )
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        // Axum answers a wrong method with an empty 405; give it the native error shape
+        // (the `Allow` header is still set).
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
 }
 
 /// Answer for paths no surface serves.

@@ -16,6 +16,7 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
+    #[allow(dead_code)]
     pub store: Store,
     _sqlite_dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,

@@ -1,7 +1,7 @@
 //! OmniBPM `organization/*`.
 
 use crate::both;
-use crate::helpers::{TestApp, MASTER_KEY};
+use crate::helpers::MASTER_KEY;
 use serde_json::json;
 
 both! {

@@ -98,6 +98,17 @@ impl Store {
             .map(|n| validate::name("name", n))
             .transpose()?;
         write_tx!(self, |tx| {
+            if let Some(Some(_)) = patch.parent_id {
+                // Moves of one organization go one at a time: two at once (A under B, B under
+                // A) would each pass the cycle check on a tree without the other's move.
+                // Updating the organization's row holds its lock on PostgreSQL until commit,
+                // so the tree read below sees any move committed meanwhile; SQLite has a
+                // single writer anyway.
+                sqlx::query("UPDATE organizations SET is_active = is_active WHERE id = $1")
+                    .bind(org.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let current: Option<(Option<i64>, String)> = sqlx::query_as(
                 "SELECT parent_id, name FROM departments WHERE org_id = $1 AND id = $2",
             )

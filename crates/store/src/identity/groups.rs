@@ -6,24 +6,34 @@ use crate::{Result, Store};
 use sluice_domain::identity::{group as rules, Group, SystemGroup, User};
 use sluice_domain::{validate, Error, GroupId, OrgId, UserId};
 
-/// Checks that every id names a user of the organization.
+/// Ids bound per `IN (…)` query: far below what SQLite (32766) and PostgreSQL (65535) accept.
+const IDS_PER_QUERY: usize = 1000;
+
+/// The ids in their first-seen order, each once.
+fn distinct(users: &[UserId]) -> Vec<UserId> {
+    let mut seen = std::collections::HashSet::with_capacity(users.len());
+    users.iter().copied().filter(|u| seen.insert(u.0)).collect()
+}
+
+/// Checks that every id names a user of the organization; the first unknown one, in the
+/// order given, is reported. Long lists are checked in chunks, never in one statement.
 macro_rules! check_users_in_org {
     ($tx:expr, $org:expr, $users:expr) => {{
         let users: &[UserId] = $users;
-        if !users.is_empty() {
+        let mut found = std::collections::HashSet::with_capacity(users.len());
+        for chunk in users.chunks(IDS_PER_QUERY) {
             let sql = format!(
                 "SELECT id FROM users WHERE org_id = $1 AND id IN ({})",
-                placeholders(2, users.len())
+                placeholders(2, chunk.len())
             );
             let mut q = sqlx::query_scalar::<_, i64>(&sql).bind($org.0);
-            for u in users {
+            for u in chunk {
                 q = q.bind(u.0);
             }
-            let found: std::collections::HashSet<i64> =
-                q.fetch_all(&mut *$tx).await?.into_iter().collect();
-            if let Some(missing) = users.iter().find(|u| !found.contains(&u.0)) {
-                return Err(Error::not_found("User", missing).into());
-            }
+            found.extend(q.fetch_all(&mut *$tx).await?);
+        }
+        if let Some(missing) = users.iter().find(|u| !found.contains(&u.0)) {
+            return Err(Error::not_found("User", missing).into());
         }
     }};
 }
@@ -77,6 +87,7 @@ impl Store {
         members: &[UserId],
     ) -> Result<Group> {
         let name = validate::name("name", name)?;
+        let members = &distinct(members);
         let id = write_tx!(self, |tx| {
             let taken = scalar_i64!(
                 &mut *tx,
@@ -206,6 +217,7 @@ impl Store {
         id: GroupId,
         users: &[UserId],
     ) -> Result<Vec<User>> {
+        let users = &distinct(users);
         let group = write_tx!(self, |tx| {
             let group = group_in_tx!(tx, org, id);
             rules::check_can_add_members(&group)?;
@@ -231,6 +243,7 @@ impl Store {
         id: GroupId,
         users: &[UserId],
     ) -> Result<Vec<User>> {
+        let users = &distinct(users);
         let group = write_tx!(self, |tx| {
             let group = group_in_tx!(tx, org, id);
             rules::check_editable(&group)?;

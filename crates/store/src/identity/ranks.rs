@@ -153,20 +153,25 @@ impl Store {
         write_tx!(self, |tx| {
             let rows: Vec<RankRow> = sqlx::query_as(&sql).bind(org.0).fetch_all(&mut *tx).await?;
             let ranks: Vec<Rank> = rows.into_iter().map(Rank::from).collect();
-            let plan = rules::plan_order(&ranks, order)?;
-            // Park every level below zero first so the unique (org, level) index never sees
-            // two ranks on one level while they swap.
-            sqlx::query("UPDATE ranks SET level = -level WHERE org_id = $1")
-                .bind(org.0)
-                .execute(&mut *tx)
-                .await?;
+            let mut plan = rules::plan_order(&ranks, order)?;
+            // Park each ordered rank on the negative of its new level, then flip them all, so
+            // the unique (org, level) index never sees two ranks on one level while they swap.
+            // Only the ranks read above are touched: a rank created meanwhile keeps its own
+            // (distinct) level rather than being parked below zero and left there. Rows are
+            // locked in id order, so two concurrent orders cannot deadlock.
+            plan.sort_unstable_by_key(|(id, _)| id.0);
             for (id, level) in plan {
-                sqlx::query("UPDATE ranks SET level = $1 WHERE id = $2")
-                    .bind(level)
+                sqlx::query("UPDATE ranks SET level = $1 WHERE org_id = $2 AND id = $3")
+                    .bind(-level)
+                    .bind(org.0)
                     .bind(id.0)
                     .execute(&mut *tx)
                     .await?;
             }
+            sqlx::query("UPDATE ranks SET level = -level WHERE org_id = $1 AND level < 0")
+                .bind(org.0)
+                .execute(&mut *tx)
+                .await?;
         });
         Ok(())
     }

@@ -31,6 +31,51 @@ fn checked(mut u: NewUser) -> Result<NewUser> {
     Ok(u)
 }
 
+/// A login as compared for uniqueness and sign-in: lower-cased character by character, as
+/// PostgreSQL's `lower()` does. SQLite's `lower()` folds ASCII letters only, so logins with
+/// other characters are compared here rather than in SQL.
+fn fold(login: &str) -> String {
+    login.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Whether the login has a letter with case outside ASCII (`é`, not `王`), which SQLite's
+/// `lower()` would leave as it is.
+fn has_non_ascii_case(login: &str) -> bool {
+    login.chars().any(|c| {
+        !c.is_ascii()
+            && (c.to_lowercase().ne(std::iter::once(c)) || c.to_uppercase().ne(std::iter::once(c)))
+    })
+}
+
+/// The id of the organization's user whose login equals `$login` without regard to case.
+macro_rules! user_id_by_login {
+    ($ex:expr, $org:expr, $login:expr) => {{
+        let login: &str = $login;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE org_id = $1 AND lower(login) = lower($2) ORDER BY id",
+        )
+        .bind($org.0)
+        .bind(login)
+        .fetch_optional($ex)
+        .await?;
+        match found {
+            Some(id) => Some(id),
+            None if !has_non_ascii_case(login) => None,
+            None => {
+                let key = fold(login);
+                let all: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT id, login FROM users WHERE org_id = $1 ORDER BY id")
+                        .bind($org.0)
+                        .fetch_all($ex)
+                        .await?;
+                all.into_iter()
+                    .find(|(_, l)| fold(l) == key)
+                    .map(|(id, _)| id)
+            }
+        }
+    }};
+}
+
 /// Department and rank must exist in the organization and be active.
 macro_rules! check_placement {
     ($tx:expr, $org:expr, $rank:expr, $dept:expr) => {{
@@ -63,20 +108,10 @@ macro_rules! check_placement {
     }};
 }
 
-/// Inserts one checked user with an already hashed password; returns its id.
+/// Inserts one checked and placed user with an already hashed password; returns its id.
 macro_rules! insert_user {
     ($tx:expr, $org:expr, $u:expr, $hash:expr) => {{
         let u = $u;
-        check_placement!($tx, $org, u.rank_id, u.department_id);
-        let taken = scalar_i64!(
-            &mut *$tx,
-            "SELECT COUNT(*) FROM users WHERE org_id = $1 AND lower(login) = lower($2)",
-            $org.0,
-            &u.login
-        );
-        if taken > 0 {
-            return Err(Error::DuplicateName.into());
-        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (org_id, login, display_name, email, password_hash, is_active, \
              is_external, is_admin, rank_id, department_id, client_extra, created_at) \
@@ -131,12 +166,15 @@ impl Store {
         login: &str,
     ) -> Result<Option<(User, Option<String>)>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE org_id = $1 AND lower(login) = lower($2)"
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE org_id = $1 AND id = $2"
         );
         let row: Option<(UserRow, Option<String>)> = read!(self, |db| {
+            let Some(id) = user_id_by_login!(db, org, login) else {
+                return Ok(None);
+            };
             let found = sqlx::query(&sql)
                 .bind(org.0)
-                .bind(login)
+                .bind(id)
                 .fetch_optional(db)
                 .await?;
             match found {
@@ -154,7 +192,13 @@ impl Store {
     pub async fn create_user(&self, org: OrgId, new: NewUser) -> Result<User> {
         let new = checked(new)?;
         let password_hash = hash(new.password.as_ref()).await?;
-        let id = write_tx!(self, |tx| { insert_user!(tx, org, &new, &password_hash) });
+        let id = write_tx!(self, |tx| {
+            check_placement!(tx, org, new.rank_id, new.department_id);
+            if user_id_by_login!(&mut *tx, org, &new.login).is_some() {
+                return Err(Error::DuplicateName.into());
+            }
+            insert_user!(tx, org, &new, &password_hash)
+        });
         self.user(org, id).await
     }
 
@@ -256,7 +300,7 @@ impl Store {
             };
             let mut u = checked(entry.user).map_err(at)?;
             u.email = validate::email(&u.email, true).map_err(|e| at(e.into()))?;
-            if !seen.insert(u.login.to_lowercase()) {
+            if !seen.insert(fold(&u.login)) {
                 return Err(
                     prefix(i, Error::invalid("the username appears twice in the list.")).into(),
                 );
@@ -265,15 +309,18 @@ impl Store {
             prepared.push((u, hashed));
         }
         let ids = write_tx!(self, |tx| {
+            // Every login of the organization, loaded once (folded the way SQL cannot on
+            // SQLite); the batch's logins are distinct, so it needs no update as users are added.
+            let all: Vec<(i64, String)> =
+                sqlx::query_as("SELECT id, login FROM users WHERE org_id = $1 ORDER BY id DESC")
+                    .bind(org.0)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let by_login: std::collections::HashMap<String, i64> =
+                all.into_iter().map(|(id, l)| (fold(&l), id)).collect();
             let mut ids = Vec::with_capacity(prepared.len());
             for (i, (u, hashed)) in prepared.iter().enumerate() {
-                let existing: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM users WHERE org_id = $1 AND lower(login) = lower($2)",
-                )
-                .bind(org.0)
-                .bind(&u.login)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let existing = by_login.get(&fold(&u.login)).copied();
                 let placed: Result<()> = async {
                     check_placement!(tx, org, u.rank_id, u.department_id);
                     Ok(())

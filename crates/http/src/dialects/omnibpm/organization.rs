@@ -127,10 +127,24 @@ struct ImportIn {
     password: Option<String>,
 }
 
+/// Reads entry `i` of `users`; errors name it as `users[i]` and the path of the bad value.
+fn import_entry(i: usize, entry: Value) -> Result<ImportIn, OmniError> {
+    serde_path_to_error::deserialize(entry).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!(".{path}")
+        };
+        OmniError::bad_request(format!("Invalid users[{i}]{at}: {}.", e.inner()))
+    })
+}
+
 pub(super) async fn import_users(State(app): State<AppState>, call: OrgCall) -> OmniResult {
-    let entries: Vec<ImportIn> = call.body.required("users")?;
+    let entries: Vec<Value> = call.body.required("users")?;
     let mut users = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
+        let e = import_entry(i, e)?;
         let at = |err: OmniError| OmniError::bad_request(format!("users[{i}]: {}", err.message()));
         users.push(ImportedUser {
             user: NewUser {
