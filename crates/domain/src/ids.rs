@@ -28,4 +28,18 @@ int_id!(
     UserId,
     /// A group of users.
     GroupId,
+    /// A workflow version.
+    WorkflowId,
+    /// A workflow family: every version of one workflow name; permissions belong to it.
+    FamilyId,
+    /// A node (approval step) of a workflow version.
+    NodeId,
+    /// A form field of a workflow version.
+    FieldId,
+    /// A document (case).
+    DocId,
+    /// A signature on a document (a sign, a reject or a CC reply).
+    SignatureId,
+    /// A CC (carbon copy) of a document to a user.
+    CcId,
 );

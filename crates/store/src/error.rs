@@ -18,13 +18,18 @@ pub enum Error {
 }
 
 impl From<sqlx::Error> for Error {
-    /// A unique-constraint violation is a duplicate name (the domain's "Duplicate Name."):
-    /// checks before writes catch the usual case, the constraint catches races.
+    /// A unique-constraint violation is a duplicate name (the domain's "Duplicate Name.") and a
+    /// foreign-key violation a conflict: checks before writes catch the usual case, the
+    /// constraints catch races.
     fn from(e: sqlx::Error) -> Self {
         match e.as_database_error() {
             Some(db) if db.is_unique_violation() => {
                 Error::Domain(sluice_domain::Error::DuplicateName)
             }
+            // A row that was checked but then referenced (or unreferenced) concurrently.
+            Some(db) if db.is_foreign_key_violation() => Error::Domain(
+                sluice_domain::Error::conflict("The object is still referenced by other data."),
+            ),
             _ => Error::Database(e),
         }
     }

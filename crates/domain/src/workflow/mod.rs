@@ -1,0 +1,117 @@
+//! Workflow definitions: versions of a named workflow, their form fields and their nodes
+//! (approval steps), with the rules that hold whatever API edits them.
+
+pub mod expr;
+pub mod field;
+pub mod node;
+
+pub use field::{DataType, Field, FieldContent, FieldValue, NewField};
+pub use node::{
+    Assignee, CcTargets, FieldAccess, JobAssignment, JobAssignmentKind, Node, NodeSpec,
+};
+
+use crate::{Error, FamilyId, OrgId, Result, WorkflowId};
+use chrono::{DateTime, Utc};
+
+/// One version of a workflow. Versions of one name form a family that shares its name and its
+/// permissions; at most one version of a family is active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workflow {
+    pub id: WorkflowId,
+    pub org_id: OrgId,
+    pub family_id: FamilyId,
+    pub name: String,
+    pub version: i64,
+    /// Finalized: nodes and fields can no longer change.
+    pub is_complete: bool,
+    /// Documents can be created from it.
+    pub is_active: bool,
+    /// Left out of `workflow/list`.
+    pub is_hidden: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Nodes and fields change only before a version is finalized.
+pub fn check_editable(w: &Workflow) -> Result<()> {
+    if w.is_complete {
+        return Err(Error::conflict(format!(
+            "Workflow {} is finalized; clone it to make changes.",
+            w.id
+        )));
+    }
+    Ok(())
+}
+
+/// Only a finalized version can become the active one.
+pub fn check_can_activate(w: &Workflow) -> Result<()> {
+    if !w.is_complete {
+        return Err(Error::conflict(format!(
+            "Workflow {} is not finalized; finalize it before activating it.",
+            w.id
+        )));
+    }
+    Ok(())
+}
+
+/// A version that documents were created from is kept.
+pub fn check_can_delete(w: &Workflow, documents: i64) -> Result<()> {
+    if documents > 0 {
+        return Err(Error::conflict(format!(
+            "Workflow {} has {documents} document(s) and cannot be deleted.",
+            w.id
+        )));
+    }
+    Ok(())
+}
+
+/// Documents are created from the active version only.
+pub fn check_can_create_documents(w: &Workflow) -> Result<()> {
+    if !w.is_active {
+        return Err(Error::conflict(format!(
+            "Workflow {} is not active; documents are created from the active version.",
+            w.id
+        )));
+    }
+    Ok(())
+}
+
+/// What a workflow permission grants, for one user, group or department. Permissions belong
+/// to the family: every version shares them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Grants {
+    /// May create documents.
+    pub creatable: bool,
+    /// May see every document, not only those they take part in.
+    pub visible: bool,
+    /// May revoke completed documents.
+    pub revokable: bool,
+    /// May send completed documents back to processing (a reject on a completed document).
+    pub revivable: bool,
+}
+
+impl Grants {
+    /// Both sets of grants together.
+    pub fn union(self, o: Grants) -> Grants {
+        Grants {
+            creatable: self.creatable || o.creatable,
+            visible: self.visible || o.visible,
+            revokable: self.revokable || o.revokable,
+            revivable: self.revivable || o.revivable,
+        }
+    }
+}
+
+/// Whom a permission is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Subject {
+    User(crate::UserId),
+    Group(crate::GroupId),
+    Department(crate::DeptId),
+}
+
+/// One permission row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permission {
+    pub subject: Subject,
+    pub grants: Grants,
+}
