@@ -261,8 +261,8 @@ mod tests {
         );
         assert!(p(DataType::Utf8, json!(1)).is_err());
         assert_eq!(
-            p(DataType::Decimal, json!({"type": "decimal", "value": 3.14})),
-            Ok(FieldValue::Decimal(3.14))
+            p(DataType::Decimal, json!({"type": "decimal", "value": 2.75})),
+            Ok(FieldValue::Decimal(2.75))
         );
         assert!(p(DataType::Decimal, json!({"type": "decimal", "value": "x"})).is_err());
         assert_eq!(p(DataType::Bool, json!(false)), Ok(FieldValue::Bool(false)));
