@@ -2,6 +2,7 @@
 //! HTTP APIs the way clients do, reporting throughput, latency percentiles and the server's
 //! peak memory. See docs/performance.md for the commands and the numbers measured.
 
+mod cases;
 mod server;
 mod stats;
 mod users;
@@ -28,6 +29,8 @@ struct Cli {
 enum Scenario {
     /// OmniBPM `user/create` of N users, then repeated `user/list` of all of them.
     Users(users::UsersArgs),
+    /// OmniBPM cases: create a document in a three-node workflow and submit it to the end.
+    Cases(cases::CasesArgs),
 }
 
 #[tokio::main]
@@ -36,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let server = server::Server::start(&cli.database, cli.sluice_bin.as_deref()).await?;
     let result = match &cli.scenario {
         Scenario::Users(args) => users::run(&server, cli.clients, args).await,
+        Scenario::Cases(args) => cases::run(&server, cli.clients, args).await,
     };
     println!(
         "server peak RSS: {:.1} MiB",

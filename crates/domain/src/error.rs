@@ -21,6 +21,9 @@ pub enum Error {
     /// A valid credential that may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// The client acted on an older version of a document than the current one.
+    #[error("Outdated document.")]
+    Outdated,
 }
 
 impl Error {

@@ -2,6 +2,8 @@
 //! (`/oauth2/token`), health checks and every API dialect under its own mount point. Each
 //! dialect only translates: wire format in, store/domain call, wire format out.
 
+#![recursion_limit = "256"] // document/get's json! literal is large
+
 mod dialects;
 mod native;
 mod oauth2;

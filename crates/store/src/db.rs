@@ -44,7 +44,10 @@ impl StoreOptions {
 /// anyway; one connection avoids lock errors and busy waits) and a pool of readers (WAL).
 #[derive(Clone)]
 pub(crate) enum Backend {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        writer: std::sync::Arc<crate::group_commit::Writer>,
+    },
     Postgres(PgPool),
 }
 
@@ -90,7 +93,10 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
             .max_connections(options.max_connections.max(1))
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(Backend::Sqlite { read, write })
+        Ok(Backend::Sqlite {
+            read,
+            writer: crate::group_commit::Writer::new(write),
+        })
     } else {
         Err(Error::Unexpected(anyhow::anyhow!(
             "unsupported database URL (expected sqlite://PATH or postgres://...)"
@@ -99,19 +105,25 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
 }
 
 /// Runs `$body` inside a write transaction bound to `$tx` on the configured backend. The
-/// transaction commits when the body completes and rolls back if it returns early (`?`).
+/// transaction commits when the body completes and rolls back if it returns early (`?` or
+/// `return Err(..)`, which leave the body, not the enclosing function, and are then passed
+/// on). On SQLite the transaction is a savepoint in a group commit (see `group_commit`).
 macro_rules! write_tx {
     ($store:expr, |$tx:ident| $body:block) => {
         match &$store.backend {
-            $crate::db::Backend::Sqlite { write, .. } => {
-                let mut $tx = write.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
+            $crate::db::Backend::Sqlite { writer, .. } => {
+                let mut member = writer.enter().await?;
+                let out: $crate::Result<_> = async {
+                    let $tx = member.conn();
+                    Ok($body)
+                }
+                .await;
+                member.finish(out).await?
             }
             $crate::db::Backend::Postgres(pool) => {
                 let mut $tx = pool.begin().await?;
-                let out = $body;
+                let out: $crate::Result<_> = async { Ok($body) }.await;
+                let out = out?;
                 $tx.commit().await?;
                 out
             }

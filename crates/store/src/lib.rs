@@ -8,10 +8,13 @@
 #[macro_use]
 mod db;
 pub mod bootstrap;
+pub mod documents;
 mod error;
+mod group_commit;
 pub mod identity;
 pub mod oauth;
 pub mod secrets;
+pub mod workflows;
 
 pub use db::{Durability, StoreOptions};
 pub use error::{Error, Result};
@@ -22,13 +25,21 @@ use db::Backend;
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// Finalized workflow versions as the engine walks them.
+    definitions: std::sync::Arc<documents::DefinitionCache>,
+    /// Wakes the deadline worker when a command writes a deadline.
+    deadline_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
     /// Connects (creating the SQLite file and its folder if needed) and runs the migrations.
     pub async fn connect(options: &StoreOptions) -> Result<Self> {
         let backend = db::connect(options).await?;
-        let store = Store { backend };
+        let store = Store {
+            backend,
+            definitions: Default::default(),
+            deadline_signal: Default::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -36,7 +47,11 @@ impl Store {
     /// Applies the versioned migrations of the configured backend.
     async fn migrate(&self) -> Result<()> {
         match &self.backend {
-            Backend::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Backend::Sqlite { writer, .. } => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(writer.pool())
+                    .await?
+            }
             Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -61,8 +76,8 @@ impl Store {
     /// Closes every connection (waits for in-flight queries).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { read, write } => {
-                write.close().await;
+            Backend::Sqlite { read, writer } => {
+                writer.close().await;
                 read.close().await;
             }
             Backend::Postgres(pool) => pool.close().await,

@@ -107,6 +107,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("Generated password of the administrator 'admin' (shown once): {pw}");
     }
     spawn_token_purge(store.clone());
+    tokio::spawn(store.clone().run_deadline_worker());
     let app = sluice_http::router(AppState {
         store: store.clone(),
         secret_key: Arc::new(boot.secret_key),

@@ -110,9 +110,10 @@ pub type Submission = BTreeMap<FieldId, Value>;
 
 impl Case {
     /// A new case of `def` created by `creator`: the roots are entered. The store assigns
-    /// the id, then resolves the roots' responsible users ([`Case::unresolved`]).
+    /// the id, then resolves the roots' responsible users ([`Case::unresolved`]). The
+    /// workflow must be active (`workflow::check_can_create_documents`, checked by the store
+    /// on the current row: a cached definition does not follow activation).
     pub fn create(def: &Definition, creator: UserId, now: DateTime<Utc>) -> Result<(Case, Moves)> {
-        crate::workflow::check_can_create_documents(&def.workflow)?;
         if def.roots().next().is_none() {
             return Err(Error::conflict(format!(
                 "Workflow {} has no nodes to route a document through.",

@@ -16,5 +16,5 @@ mod tests;
 
 pub use case::{Case, CcState, Outcome, SignatureKind, Status, Submission};
 pub use definition::Definition;
-pub use route::{ChainLink, Found, Lookup, NodeRun, Route, RunState};
+pub use route::{ChainLink, Found, Lookup, Moves, NodeRun, Route, RunState};
 pub use view::Abilities;

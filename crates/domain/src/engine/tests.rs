@@ -625,13 +625,12 @@ fn deadlines_skip_nodes_once_passed() {
 }
 
 #[test]
-fn a_workflow_without_nodes_or_inactive_refuses_documents() {
+fn a_workflow_without_nodes_refuses_documents() {
     let def = Definition::new(workflow(), vec![], vec![]);
     assert!(Case::create(&def, UserId(1), t0()).is_err());
     let mut w = workflow();
     w.is_active = false;
-    let def = Definition::new(w, vec![], vec![node(1, spec(Assignee::Creator), &[])]);
-    assert!(Case::create(&def, UserId(1), t0()).is_err());
+    assert!(check_can_create_documents(&w).is_err());
 }
 
 #[test]

@@ -8,11 +8,12 @@
 //! booleans and dates their Unix time in seconds. See docs/expressions.md.
 
 use super::field::{DataType, Field, FieldContent, FieldValue};
-use crate::{Error, FieldId, Result};
+use crate::{Error, FieldId, NodeId, Result};
 use evalexpr::{
     build_operator_tree, ContextWithMutableVariables, DefaultNumericTypes, HashMapContext, Node,
     Value,
 };
+use std::collections::HashMap;
 
 /// Longest accepted expression (keeps parsing shallow and cheap).
 pub const MAX_CHARS: usize = 1000;
@@ -74,6 +75,89 @@ pub fn check(source: &str, fields: &[Field], itself: Option<FieldId>) -> Result<
         }
     }
     Ok(())
+}
+
+/// Checks every active FORMULA field's formula and every node's `autocomplete_condition`
+/// (`conditions`: node id and source) against `fields`: a change to the fields (a rename, an
+/// inactivation) must not break an expression that names them.
+pub fn check_definition(fields: &[Field], conditions: &[(NodeId, &str)]) -> Result<()> {
+    let formulas = fields
+        .iter()
+        .filter(|f| f.is_active && f.data_type == DataType::Formula);
+    for f in formulas {
+        if let Some(source) = &f.formula {
+            check(source, fields, Some(f.id)).map_err(|e| {
+                Error::conflict(format!(
+                    "This would break the formula of field {}: {e}",
+                    f.name
+                ))
+            })?;
+        }
+    }
+    for (node, source) in conditions {
+        check(source, fields, None).map_err(|e| {
+            Error::conflict(format!(
+                "This would break the autocomplete_condition of node {node}: {e}"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Rewrites `field_<id>` variables for a copy of the workflow whose fields have new ids
+/// (`fields`: old id to new id). Text inside string literals is left alone.
+pub fn remap_field_ids(source: &str, fields: &HashMap<FieldId, FieldId>) -> String {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(source.len());
+    let mut chars = source.char_indices().peekable();
+    let mut in_string = false;
+    let mut prev: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            out.push(c);
+            match c {
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        out.push(escaped);
+                    }
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            prev = Some(c);
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+            out.push(c);
+            prev = Some(c);
+            continue;
+        }
+        if ident(c) && !prev.is_some_and(ident) {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = chars.peek() {
+                if !ident(d) {
+                    break;
+                }
+                end = j + d.len_utf8();
+                chars.next();
+            }
+            let word = &source[i..end];
+            let mapped = word
+                .strip_prefix("field_")
+                .and_then(|n| n.parse::<i64>().ok())
+                .and_then(|n| fields.get(&FieldId(n)));
+            match mapped {
+                Some(new) => out.push_str(&id_variable(*new)),
+                None => out.push_str(word),
+            }
+            prev = word.chars().last();
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
 }
 
 fn to_value(v: &FieldValue) -> Value {
@@ -214,5 +298,56 @@ mod tests {
         assert!(condition_holds("Amount > 10", &f, &c));
         assert!(!condition_holds("Amount", &f, &c));
         assert!(!condition_holds("Amount = 3", &f, &c));
+    }
+
+    #[test]
+    fn field_ids_are_remapped_outside_strings() {
+        let map: HashMap<FieldId, FieldId> =
+            [(FieldId(3), FieldId(30)), (FieldId(4), FieldId(40))].into();
+        assert_eq!(
+            remap_field_ids("field_3 * 2 + field_4 + field_5", &map),
+            "field_30 * 2 + field_40 + field_5"
+        );
+        assert_eq!(
+            remap_field_ids(
+                r#"str::len("field_3 \" field_4") + field_3x + xfield_3"#,
+                &map
+            ),
+            r#"str::len("field_3 \" field_4") + field_3x + xfield_3"#
+        );
+        assert_eq!(remap_field_ids("金額+field_4", &map), "金額+field_40");
+    }
+
+    #[test]
+    fn definitions_are_rechecked_after_field_changes() {
+        let mut f = fields();
+        assert!(check_definition(&f, &[(NodeId(1), "Amount > 3")]).is_ok());
+        assert!(check_definition(&f, &[(NodeId(1), "Nope > 3")]).is_err());
+        f[0].name = "Quantity".into();
+        let e = check_definition(&f, &[]).unwrap_err();
+        assert!(e.to_string().contains("Total"), "{e}");
+        f[0].name = "Amount".into();
+        f[2].is_active = false;
+        // Big names field_3, which is no longer active.
+        assert!(check_definition(&f, &[]).is_err());
+        f[3].is_active = false;
+        assert!(check_definition(&f, &[]).is_ok());
+    }
+
+    #[test]
+    fn deep_nesting_within_the_limit_is_harmless() {
+        let f = fields();
+        let deep = format!("{}Amount{}", "(".repeat(497), ")".repeat(497));
+        assert!(deep.chars().count() <= MAX_CHARS);
+        let _ = check(&deep, &f, None);
+        let mut total = f.clone();
+        total[2].formula = Some(deep.clone());
+        let mut c = FieldContent::new();
+        c.insert(FieldId(1), FieldValue::Int(2));
+        recalculate(&total, &mut c);
+        let _ = condition_holds(&deep, &f, &c);
+        let unary = format!("{}1", "-".repeat(999));
+        let _ = check(&unary, &f, None);
+        let _ = condition_holds(&unary, &f, &c);
     }
 }

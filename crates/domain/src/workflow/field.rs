@@ -78,9 +78,57 @@ impl NewField {
     /// formula itself is compiled against the workflow's fields by [`super::expr::check`].
     pub fn checked(mut self) -> Result<Self> {
         self.name = field_name(&self.name)?;
+        self.formula = blank_to_none(self.formula);
         check_formula_presence(self.data_type, self.formula.as_deref())?;
         Ok(self)
     }
+}
+
+/// What `workflow_field/update` may change. The data type is fixed once the field exists
+/// (documents hold values of it); giving the same type again is accepted, as clients often
+/// send back a whole field they fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FieldPatch {
+    pub name: Option<String>,
+    pub data_type: Option<DataType>,
+    /// `Some(None)` removes the formula (refused for a FORMULA field).
+    pub formula: Option<Option<String>>,
+}
+
+impl FieldPatch {
+    /// The field after the patch. The formula is compiled against the workflow's fields by
+    /// [`super::expr::check`] once the new field set is known.
+    pub fn apply(self, old: &Field) -> Result<Field> {
+        if let Some(t) = self.data_type {
+            if t != old.data_type {
+                return Err(Error::invalid(format!(
+                    "data_type cannot be changed (the field is {}).",
+                    old.data_type.code()
+                )));
+            }
+        }
+        let name = match &self.name {
+            Some(n) => field_name(n)?,
+            None => old.name.clone(),
+        };
+        let formula = match self.formula {
+            Some(f) => blank_to_none(f),
+            None => old.formula.clone(),
+        };
+        check_formula_presence(old.data_type, formula.as_deref())?;
+        Ok(Field {
+            name,
+            formula,
+            ..old.clone()
+        })
+    }
+}
+
+/// A formula as stored: trimmed; a blank one is none.
+fn blank_to_none(formula: Option<String>) -> Option<String> {
+    formula
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
 }
 
 /// A field name: trimmed, 1 to 200 characters.
@@ -304,5 +352,53 @@ mod tests {
         assert!(check_formula_presence(DataType::Formula, Some("a + 1")).is_ok());
         assert!(check_formula_presence(DataType::Int, Some("a + 1")).is_err());
         assert!(check_formula_presence(DataType::Int, None).is_ok());
+    }
+
+    #[test]
+    fn patches_keep_the_type_and_the_formula_rule() {
+        let old = Field {
+            id: FieldId(1),
+            org_id: OrgId(1),
+            workflow_id: WorkflowId(1),
+            name: "Total".into(),
+            data_type: DataType::Formula,
+            formula: Some("a + 1".into()),
+            is_active: true,
+        };
+        let renamed = FieldPatch {
+            name: Some(" Sum ".into()),
+            data_type: Some(DataType::Formula),
+            ..Default::default()
+        }
+        .apply(&old)
+        .unwrap();
+        assert_eq!(renamed.name, "Sum");
+        assert_eq!(renamed.formula.as_deref(), Some("a + 1"));
+        let retype = FieldPatch {
+            data_type: Some(DataType::Int),
+            ..Default::default()
+        };
+        assert!(retype.apply(&old).is_err());
+        let cleared = FieldPatch {
+            formula: Some(None),
+            ..Default::default()
+        };
+        assert!(cleared.apply(&old).is_err());
+        let text = Field {
+            data_type: DataType::Utf8,
+            formula: None,
+            ..old.clone()
+        };
+        let with_formula = FieldPatch {
+            formula: Some(Some("1".into())),
+            ..Default::default()
+        };
+        assert!(with_formula.apply(&text).is_err());
+        assert!(FieldPatch {
+            name: Some(String::new()),
+            ..Default::default()
+        }
+        .apply(&text)
+        .is_err());
     }
 }

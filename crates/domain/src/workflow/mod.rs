@@ -5,9 +5,10 @@ pub mod expr;
 pub mod field;
 pub mod node;
 
-pub use field::{DataType, Field, FieldContent, FieldValue, NewField};
+pub use field::{DataType, Field, FieldContent, FieldPatch, FieldValue, NewField};
 pub use node::{
-    Assignee, CcTargets, FieldAccess, JobAssignment, JobAssignmentKind, Node, NodeSpec,
+    Assignee, AssigneeChoice, CcTargets, FieldAccess, JobAssignment, JobAssignmentKind, Node,
+    NodePatch, NodeSpec,
 };
 
 use crate::{Error, FamilyId, OrgId, Result, WorkflowId};
@@ -29,6 +30,12 @@ pub struct Workflow {
     /// Left out of `workflow/list`.
     pub is_hidden: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// A workflow name: trimmed, 1 to 200 characters. Names are unique per organization; every
+/// version of a family shares one.
+pub fn name(name: &str) -> Result<String> {
+    crate::validate::name("name", name)
 }
 
 /// Nodes and fields change only before a version is finalized.
@@ -114,4 +121,62 @@ pub enum Subject {
 pub struct Permission {
     pub subject: Subject,
     pub grants: Grants,
+}
+
+/// One permission per subject, each with every grant it was listed for (a user listed as
+/// creatable and as visible gets one row with both). Sorted by subject.
+pub fn merge_permissions(entries: impl IntoIterator<Item = (Subject, Grants)>) -> Vec<Permission> {
+    let mut merged: std::collections::BTreeMap<Subject, Grants> = Default::default();
+    for (subject, grants) in entries {
+        let g = merged.entry(subject).or_default();
+        *g = g.union(grants);
+    }
+    merged
+        .into_iter()
+        .map(|(subject, grants)| Permission { subject, grants })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GroupId, UserId};
+
+    #[test]
+    fn permissions_merge_per_subject() {
+        let creatable = Grants {
+            creatable: true,
+            ..Default::default()
+        };
+        let visible = Grants {
+            visible: true,
+            ..Default::default()
+        };
+        let merged = merge_permissions([
+            (Subject::User(UserId(2)), creatable),
+            (Subject::Group(GroupId(1)), visible),
+            (Subject::User(UserId(2)), visible),
+            (Subject::User(UserId(2)), visible),
+        ]);
+        assert_eq!(
+            merged,
+            vec![
+                Permission {
+                    subject: Subject::User(UserId(2)),
+                    grants: creatable.union(visible)
+                },
+                Permission {
+                    subject: Subject::Group(GroupId(1)),
+                    grants: visible
+                },
+            ]
+        );
+        assert!(merge_permissions([]).is_empty());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_required() {
+        assert_eq!(name("  測試流程 ").unwrap(), "測試流程");
+        assert!(name(" ").is_err());
+    }
 }

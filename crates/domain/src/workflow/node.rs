@@ -1,6 +1,7 @@
 //! Workflow nodes: who signs a step, how many signatures complete it, whom its signers may CC,
 //! which fields they see, edit and must fill, and when it skips itself.
 
+use super::field::Field;
 use crate::{DeptId, Error, FieldId, GroupId, NodeId, OrgId, RankId, Result, UserId, WorkflowId};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -128,6 +129,17 @@ impl FieldAccess {
                 "visible_fields cannot be empty: a node must show at least one field.",
             ));
         }
+        Self::closed(required, editable, visible, all)
+    }
+
+    /// The closure of the lists, without refusing an empty `visible` (a node keeping what it
+    /// had: nothing, in a version without fields).
+    fn closed(
+        required: Option<Vec<FieldId>>,
+        editable: Option<Vec<FieldId>>,
+        visible: Option<Vec<FieldId>>,
+        all: &[FieldId],
+    ) -> Result<FieldAccess> {
         let known: HashSet<FieldId> = all.iter().copied().collect();
         for (list, ids) in [
             ("required_fields", &required),
@@ -186,6 +198,276 @@ pub struct NodeSpec {
     pub fields: FieldAccess,
 }
 
+impl NodeSpec {
+    /// The same spec with its references to nodes and fields translated, for a copy of the
+    /// workflow (`workflow/clone`, `save_as`). Ids without a translation are kept.
+    pub fn remapped(
+        &self,
+        nodes: &HashMap<NodeId, NodeId>,
+        fields: &HashMap<FieldId, FieldId>,
+    ) -> NodeSpec {
+        let node = |n: NodeId| nodes.get(&n).copied().unwrap_or(n);
+        let field_set = |s: &BTreeSet<FieldId>| -> BTreeSet<FieldId> {
+            s.iter()
+                .map(|f| fields.get(f).copied().unwrap_or(*f))
+                .collect()
+        };
+        let assignee = match self.assignee {
+            Assignee::Supervisor {
+                rank,
+                reference_node,
+                at_least_one,
+            } => Assignee::Supervisor {
+                rank,
+                reference_node: reference_node.map(node),
+                at_least_one,
+            },
+            other => other,
+        };
+        NodeSpec {
+            assignee,
+            job_assignment: self.job_assignment.map(|j| JobAssignment {
+                node: node(j.node),
+                kind: j.kind,
+            }),
+            autocomplete_condition: self
+                .autocomplete_condition
+                .as_deref()
+                .map(|c| super::expr::remap_field_ids(c, fields)),
+            fields: FieldAccess {
+                required: field_set(&self.fields.required),
+                editable: field_set(&self.fields.editable),
+                visible: field_set(&self.fields.visible),
+            },
+            ..self.clone()
+        }
+    }
+
+    /// The supervisor reference node, if any.
+    pub fn reference_node(&self) -> Option<NodeId> {
+        match self.assignee {
+            Assignee::Supervisor { reference_node, .. } => reference_node,
+            _ => None,
+        }
+    }
+
+    /// Whether this node depends on `other` (as job-assignment node or supervisor reference).
+    pub fn depends_on(&self, other: NodeId) -> bool {
+        self.reference_node() == Some(other) || self.job_assignment.is_some_and(|j| j.node == other)
+    }
+}
+
+/// Who signs a node, as a client chooses it: exactly one of OmniBPM's `department`, `group`,
+/// `user`, `rank`, `as_doc_creator`, `as_specified`. A rank's reference node and
+/// "at least one supervisor" flag are given beside it (see [`NodePatch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeChoice {
+    User(UserId),
+    Department(DeptId),
+    Group(GroupId),
+    Rank(RankId),
+    Creator,
+    Specified,
+}
+
+impl AssigneeChoice {
+    fn of(a: &Assignee) -> AssigneeChoice {
+        match *a {
+            Assignee::User(u) => AssigneeChoice::User(u),
+            Assignee::Department(d) => AssigneeChoice::Department(d),
+            Assignee::Group(g) => AssigneeChoice::Group(g),
+            Assignee::Supervisor { rank, .. } => AssigneeChoice::Rank(rank),
+            Assignee::Creator => AssigneeChoice::Creator,
+            Assignee::Specified => AssigneeChoice::Specified,
+        }
+    }
+}
+
+/// What `workflow_node/create` and `update` give: every member optional. A create starts
+/// from nothing (note, n_sign and the assignee are then required); an update starts from the
+/// node's current spec, so members not given keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodePatch {
+    pub note: Option<String>,
+    pub n_sign: Option<i64>,
+    pub assignee: Option<AssigneeChoice>,
+    /// `Some(None)`: the document's creator is the reference (rank nodes only).
+    pub reference_node: Option<Option<NodeId>>,
+    pub at_least_one_supervisor: Option<bool>,
+    /// `Some(None)` clears the job assignment (OmniBPM's `null` or `""`).
+    pub job_assignment_node: Option<Option<NodeId>>,
+    pub job_assignment_kind: Option<Option<JobAssignmentKind>>,
+    pub allow_cc: Option<bool>,
+    /// The three `allowed_cc_*` lists are one setting: giving any of them replaces all.
+    pub cc_targets: Option<CcTargets>,
+    pub require_all_cc_response: Option<bool>,
+    /// `Some(None)` (or an empty text) removes the condition.
+    pub autocomplete_condition: Option<Option<String>>,
+    pub autocomplete_deadline: Option<i64>,
+    pub required_fields: Option<Vec<FieldId>>,
+    pub editable_fields: Option<Vec<FieldId>>,
+    pub visible_fields: Option<Vec<FieldId>>,
+}
+
+impl NodePatch {
+    /// The spec that results from applying the patch to `old` (or to the defaults for a new
+    /// node): defaults filled in, field access closed, the autocomplete condition compiled
+    /// against the workflow's `fields`. References to other nodes are checked by
+    /// [`check_spec`].
+    pub fn apply(self, old: Option<&NodeSpec>, fields: &[Field]) -> Result<NodeSpec> {
+        let note = match self.note.as_deref().or(old.map(|o| o.note.as_str())) {
+            Some(n) => crate::validate::name("note", n)?,
+            None => return Err(Error::invalid("note is required.")),
+        };
+        let n_sign = self
+            .n_sign
+            .or(old.map(|o| o.n_sign))
+            .ok_or_else(|| Error::invalid("n_sign is required."))?;
+        let old_supervisor = old.and_then(|o| match o.assignee {
+            Assignee::Supervisor {
+                reference_node,
+                at_least_one,
+                ..
+            } => Some((reference_node, at_least_one)),
+            _ => None,
+        });
+        let choice = self
+            .assignee
+            .or(old.map(|o| AssigneeChoice::of(&o.assignee)))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "A node needs one of department, group, user, rank, as_doc_creator or as_specified.",
+                )
+            })?;
+        let assignee = match choice {
+            AssigneeChoice::Rank(rank) => Assignee::Supervisor {
+                rank,
+                reference_node: self
+                    .reference_node
+                    .unwrap_or_else(|| old_supervisor.and_then(|(r, _)| r)),
+                at_least_one: self
+                    .at_least_one_supervisor
+                    .or(old_supervisor.map(|(_, a)| a))
+                    .unwrap_or(true),
+            },
+            other => {
+                if let Some(Some(r)) = self.reference_node {
+                    return Err(Error::invalid(format!(
+                        "reference_node {r} is for rank (supervisor) nodes only."
+                    )));
+                }
+                match other {
+                    AssigneeChoice::User(u) => Assignee::User(u),
+                    AssigneeChoice::Department(d) => Assignee::Department(d),
+                    AssigneeChoice::Group(g) => Assignee::Group(g),
+                    AssigneeChoice::Creator => Assignee::Creator,
+                    AssigneeChoice::Specified | AssigneeChoice::Rank(_) => Assignee::Specified,
+                }
+            }
+        };
+        let old_ja = old.and_then(|o| o.job_assignment);
+        // Clearing one half (null or "") without giving the other clears both.
+        let ja_node = match self.job_assignment_node {
+            Some(n) => n,
+            None if self.job_assignment_kind == Some(None) => None,
+            None => old_ja.map(|j| j.node),
+        };
+        let ja_kind = match self.job_assignment_kind {
+            Some(k) => k,
+            None if self.job_assignment_node == Some(None) => None,
+            None => old_ja.map(|j| j.kind),
+        };
+        let job_assignment =
+            match (ja_node, ja_kind) {
+                (Some(node), Some(kind)) => Some(JobAssignment { node, kind }),
+                (None, None) => None,
+                (Some(_), None) => return Err(Error::invalid(
+                    "job_assignment_type (ASSIGN or COPY) is required with job_assignment_node.",
+                )),
+                (None, Some(_)) => {
+                    return Err(Error::invalid(
+                        "job_assignment_node is required with job_assignment_type.",
+                    ))
+                }
+            };
+        let autocomplete_condition = match self.autocomplete_condition {
+            Some(c) => c,
+            None => old.and_then(|o| o.autocomplete_condition.clone()),
+        }
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+        if let Some(c) = &autocomplete_condition {
+            super::expr::check(c, fields, None)
+                .map_err(|e| Error::invalid(format!("autocomplete_condition: {e}")))?;
+        }
+        let list = |given: Option<Vec<FieldId>>, old: Option<&BTreeSet<FieldId>>| {
+            given.or_else(|| old.map(|s| s.iter().copied().collect()))
+        };
+        let all: Vec<FieldId> = fields.iter().map(|f| f.id).collect();
+        let required = list(self.required_fields, old.map(|o| &o.fields.required));
+        let editable = list(self.editable_fields, old.map(|o| &o.fields.editable));
+        // Only a list the client gives must be non-empty; a kept one stays as it was.
+        let access = match (self.visible_fields, old) {
+            (None, Some(o)) => FieldAccess::closed(
+                required,
+                editable,
+                list(None, Some(&o.fields.visible)),
+                &all,
+            )?,
+            (visible, _) => FieldAccess::close(required, editable, visible, &all)?,
+        };
+        Ok(NodeSpec {
+            note,
+            n_sign,
+            assignee,
+            job_assignment,
+            allow_cc: self.allow_cc.or(old.map(|o| o.allow_cc)).unwrap_or(true),
+            cc_targets: self
+                .cc_targets
+                .or_else(|| old.map(|o| o.cc_targets.clone()))
+                .unwrap_or_default(),
+            require_all_cc_response: self
+                .require_all_cc_response
+                .or(old.map(|o| o.require_all_cc_response))
+                .unwrap_or(false),
+            autocomplete_condition,
+            autocomplete_deadline: self
+                .autocomplete_deadline
+                .or(old.map(|o| o.autocomplete_deadline))
+                .unwrap_or(0),
+            fields: access,
+        })
+    }
+}
+
+/// Checks a node that replaces node `id` (`workflow_node/update`): its own spec, and every
+/// node that depends on it (as job-assignment node or reference) against the new spec, so a
+/// change of kind cannot leave, say, a COPY node pointing at a node that is no longer to be
+/// specified. `others` holds the other nodes of the workflow.
+pub fn check_replacement(
+    id: NodeId,
+    spec: &NodeSpec,
+    others: &HashMap<NodeId, NodeSpec>,
+) -> Result<()> {
+    check_spec(spec, Some(id), others)?;
+    let mut with_new = others.clone();
+    with_new.insert(id, spec.clone());
+    let mut dependents: Vec<(&NodeId, &NodeSpec)> =
+        others.iter().filter(|(_, s)| s.depends_on(id)).collect();
+    dependents.sort_by_key(|(n, _)| **n);
+    for (n, s) in dependents {
+        let mut without = with_new.clone();
+        without.remove(n);
+        check_spec(s, Some(*n), &without)
+            .map_err(|e| Error::invalid(format!("Node {n} depends on node {id}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Longest `autocomplete_deadline`, in seconds (100 years): due times stay far inside the
+/// range of dates.
+pub const MAX_AUTOCOMPLETE_DEADLINE: i64 = 100 * 366 * 24 * 3600;
+
 /// Checks a node's own values and its references to other nodes of the same workflow
 /// (`others` holds them by id, without the node itself).
 pub fn check_spec(
@@ -199,6 +481,11 @@ pub fn check_spec(
     }
     if spec.autocomplete_deadline < 0 {
         return Err(Error::invalid("autocomplete_deadline cannot be negative."));
+    }
+    if spec.autocomplete_deadline > MAX_AUTOCOMPLETE_DEADLINE {
+        return Err(Error::invalid(format!(
+            "autocomplete_deadline is at most {MAX_AUTOCOMPLETE_DEADLINE} seconds (100 years)."
+        )));
     }
     let other = |id: NodeId, what: &str| -> Result<&NodeSpec> {
         if Some(id) == this {
@@ -428,5 +715,216 @@ mod tests {
         s.n_sign = 1;
         s.autocomplete_deadline = -1;
         assert!(check_spec(&s, None, &HashMap::new()).is_err());
+        s.autocomplete_deadline = MAX_AUTOCOMPLETE_DEADLINE;
+        assert!(check_spec(&s, None, &HashMap::new()).is_ok());
+        s.autocomplete_deadline = i64::MAX;
+        assert!(check_spec(&s, None, &HashMap::new()).is_err());
+    }
+
+    fn field(id: i64, name: &str) -> Field {
+        Field {
+            id: FieldId(id),
+            org_id: OrgId(1),
+            workflow_id: WorkflowId(1),
+            name: name.into(),
+            data_type: crate::workflow::DataType::Int,
+            formula: None,
+            is_active: true,
+        }
+    }
+
+    fn create(p: NodePatch) -> Result<NodeSpec> {
+        p.apply(None, &[field(1, "Amount"), field(2, "Days")])
+    }
+
+    #[test]
+    fn a_new_node_needs_note_n_sign_and_an_assignee() {
+        let base = NodePatch {
+            note: Some(" Review ".into()),
+            n_sign: Some(1),
+            assignee: Some(AssigneeChoice::Creator),
+            ..Default::default()
+        };
+        let s = create(base.clone()).unwrap();
+        assert_eq!(s.note, "Review");
+        assert!(s.allow_cc && !s.require_all_cc_response);
+        assert!(s.cc_targets.is_empty());
+        assert_eq!(s.fields.visible.len(), 2);
+        assert!(s.fields.editable.is_empty());
+        for missing in [
+            NodePatch {
+                note: None,
+                ..base.clone()
+            },
+            NodePatch {
+                n_sign: None,
+                ..base.clone()
+            },
+            NodePatch {
+                assignee: None,
+                ..base.clone()
+            },
+        ] {
+            assert!(create(missing).is_err());
+        }
+        let rank = create(NodePatch {
+            assignee: Some(AssigneeChoice::Rank(RankId(4))),
+            ..base.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            rank.assignee,
+            Assignee::Supervisor {
+                rank: RankId(4),
+                reference_node: None,
+                at_least_one: true
+            }
+        );
+        assert!(create(NodePatch {
+            reference_node: Some(Some(NodeId(3))),
+            ..base.clone()
+        })
+        .is_err());
+        assert!(create(NodePatch {
+            autocomplete_condition: Some(Some("Nope > 1".into())),
+            ..base.clone()
+        })
+        .is_err());
+        let blank = create(NodePatch {
+            autocomplete_condition: Some(Some("  ".into())),
+            ..base.clone()
+        })
+        .unwrap();
+        assert_eq!(blank.autocomplete_condition, None);
+        assert!(create(NodePatch {
+            job_assignment_node: Some(Some(NodeId(3))),
+            ..base.clone()
+        })
+        .is_err());
+        assert!(create(NodePatch {
+            job_assignment_kind: Some(Some(JobAssignmentKind::Assign)),
+            ..base
+        })
+        .is_err());
+    }
+
+    #[test]
+    fn an_update_keeps_what_it_does_not_give() {
+        let fields = [field(1, "Amount"), field(2, "Days")];
+        let old = NodePatch {
+            note: Some("Boss".into()),
+            n_sign: Some(2),
+            assignee: Some(AssigneeChoice::Rank(RankId(4))),
+            reference_node: Some(Some(NodeId(7))),
+            at_least_one_supervisor: Some(false),
+            job_assignment_node: Some(Some(NodeId(8))),
+            job_assignment_kind: Some(Some(JobAssignmentKind::Assign)),
+            allow_cc: Some(false),
+            required_fields: Some(f(&[1])),
+            visible_fields: Some(f(&[1])),
+            autocomplete_condition: Some(Some("Amount > 1".into())),
+            ..Default::default()
+        }
+        .apply(None, &fields)
+        .unwrap();
+        let renamed = NodePatch {
+            note: Some("Big boss".into()),
+            ..Default::default()
+        }
+        .apply(Some(&old), &fields)
+        .unwrap();
+        assert_eq!(
+            renamed,
+            NodeSpec {
+                note: "Big boss".into(),
+                ..old.clone()
+            }
+        );
+        // Clearing one half of the job assignment clears it.
+        let cleared = NodePatch {
+            job_assignment_node: Some(None),
+            ..Default::default()
+        }
+        .apply(Some(&old), &fields)
+        .unwrap();
+        assert_eq!(cleared.job_assignment, None);
+        // Another kind of assignee drops the rank's reference.
+        let creator = NodePatch {
+            assignee: Some(AssigneeChoice::Creator),
+            job_assignment_kind: Some(None),
+            ..Default::default()
+        }
+        .apply(Some(&old), &fields)
+        .unwrap();
+        assert_eq!(creator.assignee, Assignee::Creator);
+        // A node of a version without fields keeps seeing nothing.
+        let bare = NodePatch {
+            note: Some("Bare".into()),
+            n_sign: Some(1),
+            assignee: Some(AssigneeChoice::Creator),
+            ..Default::default()
+        }
+        .apply(None, &[])
+        .unwrap();
+        let renamed = NodePatch {
+            note: Some("Still bare".into()),
+            ..Default::default()
+        }
+        .apply(Some(&bare), &[])
+        .unwrap();
+        assert!(renamed.fields.visible.is_empty());
+        // Field access stays closed over the merged lists.
+        let visible = NodePatch {
+            visible_fields: Some(f(&[2])),
+            ..Default::default()
+        }
+        .apply(Some(&old), &fields)
+        .unwrap();
+        assert_eq!(visible.fields.visible, f(&[1, 2]).into_iter().collect());
+    }
+
+    #[test]
+    fn copies_translate_node_and_field_references() {
+        let mut s = spec(Assignee::Supervisor {
+            rank: RankId(1),
+            reference_node: Some(NodeId(1)),
+            at_least_one: true,
+        });
+        s.job_assignment = Some(JobAssignment {
+            node: NodeId(2),
+            kind: JobAssignmentKind::Assign,
+        });
+        s.fields = FieldAccess::close(Some(f(&[5])), None, None, &f(&[5, 6])).unwrap();
+        s.autocomplete_condition = Some("field_5 > 1".into());
+        let nodes = [(NodeId(1), NodeId(11)), (NodeId(2), NodeId(12))].into();
+        let fields = [(FieldId(5), FieldId(15)), (FieldId(6), FieldId(16))].into();
+        let c = s.remapped(&nodes, &fields);
+        assert_eq!(c.reference_node(), Some(NodeId(11)));
+        assert_eq!(c.job_assignment.map(|j| j.node), Some(NodeId(12)));
+        assert_eq!(c.fields.required, f(&[15]).into_iter().collect());
+        assert_eq!(c.fields.visible, f(&[15, 16]).into_iter().collect());
+        assert_eq!(c.autocomplete_condition.as_deref(), Some("field_15 > 1"));
+        assert!(c.depends_on(NodeId(11)) && c.depends_on(NodeId(12)));
+        assert!(!c.depends_on(NodeId(1)));
+    }
+
+    #[test]
+    fn a_replacement_must_suit_the_nodes_that_depend_on_it() {
+        let mut others = HashMap::new();
+        let mut copy = spec(Assignee::Specified);
+        copy.job_assignment = Some(JobAssignment {
+            node: NodeId(1),
+            kind: JobAssignmentKind::Copy,
+        });
+        others.insert(NodeId(2), copy);
+        others.insert(NodeId(3), spec(Assignee::Creator));
+        let mut specified = spec(Assignee::Specified);
+        specified.job_assignment = Some(JobAssignment {
+            node: NodeId(3),
+            kind: JobAssignmentKind::Assign,
+        });
+        assert!(check_replacement(NodeId(1), &specified, &others).is_ok());
+        let e = check_replacement(NodeId(1), &spec(Assignee::Creator), &others).unwrap_err();
+        assert!(e.to_string().contains("Node 2"), "{e}");
     }
 }

@@ -105,6 +105,7 @@ impl From<StoreError> for ApiError {
                         (StatusCode::UNAUTHORIZED, "unauthenticated", "auth")
                     }
                     DomainError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "auth"),
+                    DomainError::Outdated => (StatusCode::CONFLICT, "outdated", "conflict"),
                 };
                 Self::new(status, code, kind, msg)
             }

@@ -73,6 +73,7 @@ impl TestApp {
             })
             .await
             .expect("bootstrap");
+        tokio::spawn(store.clone().run_deadline_worker());
         let app = sluice_http::router(AppState {
             store: store.clone(),
             secret_key: Arc::new(boot.secret_key),

@@ -625,18 +625,18 @@ both! {
             ("group/create", json!({"group": {"name": "Team2"}, "users": {"__id__": a}})),
             ("group/create", json!({"group": {"name": "Team2"}, "users": a})),
             ("group/create", json!({"group": {"name": "Team2"}, "users": [a]})),
-            ("group/create", json!({"group": {"name": "Team2"}, "users": [{"__id__": a.to_string()}]})),
+            ("group/create", json!({"group": {"name": "Team2"}, "users": [{"__id__": format!("id-{a}")}]})),
             ("group/create", json!({"group": {"name": "Team2"}, "users": [{"__id__": a, "__model__": "Department"}]})),
             ("group/create", json!({"group": {"name": "Team2", "__client_extra__": "x"}})),
-            ("group/update", json!({"group": {"__id__": g.to_string(), "name": "Team2"}})),
+            ("group/update", json!({"group": {"__id__": format!("id-{g}"), "name": "Team2"}})),
             ("group/update", json!({"group": {"__id__": g, "is_active": "no"}})),
             ("group/update", json!({"group": {"__id__": g, "name": "Team2", "__model__": "Department"}})),
-            ("group/inactivate", json!({"group": {"__id__": g.to_string()}})),
+            ("group/inactivate", json!({"group": {"__id__": format!("id-{g}")}})),
             ("group/activate", json!({"group": [g]})),
             ("group/delete", json!({"group": {"__id__": g, "__model__": "UserProfile"}})),
             ("group/user/list", json!({"group": {"__id__": true}})),
             ("group/user/add", json!({"group": {"__id__": g}, "users": "alice@ACME"})),
-            ("group/user/add", json!({"group": {"__id__": g}, "users": [{"__id__": a.to_string()}]})),
+            ("group/user/add", json!({"group": {"__id__": g}, "users": [{"__id__": format!("id-{a}")}]})),
             ("group/user/add", json!({"group": {"__id__": g}, "users": [{"id": a}]})),
             ("group/user/remove", json!({"group": {"__id__": g}, "users": {"__id__": a}})),
             ("group/user/remove", json!({"group": {"__id__": g}, "users": [{"__id__": a, "__model__": "GroupProfile"}]})),
@@ -644,7 +644,7 @@ both! {
         for (path, body) in cases {
             bad_request(&app, &org, path, body).await;
         }
-        let msg = bad_request(&app, &org, "group/user/add", json!({"group": {"__id__": g}, "users": [{"__id__": "1"}]})).await;
+        let msg = bad_request(&app, &org, "group/user/add", json!({"group": {"__id__": g}, "users": [{"__id__": "one"}]})).await;
         assert!(msg.contains("users") && msg.contains("__id__"), "the bad value is named: {msg}");
         let msg = bad_request(&app, &org, "group/update", json!({"group": {"__id__": g, "__model__": "Department", "name": "x"}})).await;
         assert!(msg.contains("__model__"), "{msg}");

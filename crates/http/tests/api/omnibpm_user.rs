@@ -742,7 +742,7 @@ both! {
             ("user/create", json!({"user": "alice@ACME"})),
             ("user/create", json!({"user": [good.clone()]})),
             ("user/create", with("__model__", json!("GroupProfile"))),
-            ("user/create", with("rank", json!({"__id__": rank.to_string()}))),
+            ("user/create", with("rank", json!({"__id__": format!("id-{rank}")}))),
             ("user/create", with("rank", json!(rank))),
             ("user/create", with("rank", json!({"__id__": rank, "__model__": "Department"}))),
             ("user/create", with("department", json!({"__id__": dept, "__model__": "UserRank"}))),
@@ -751,11 +751,11 @@ both! {
             ("user/create", with("is_active", json!("yes"))),
             ("user/create", with("is_external", json!(1))),
             ("user/create", with("display_name", json!(["a"]))),
-            ("user/update", json!({"user": {"__id__": u.to_string(), "display_name": "x"}})),
+            ("user/update", json!({"user": {"__id__": format!("id-{u}"), "display_name": "x"}})),
             ("user/update", json!({"user": {"__id__": u, "is_active": "false"}})),
             ("user/update", json!({"user": {"__id__": u, "__model__": "Department"}})),
             ("user/update", json!({"user": {"__id__": u, "rank": {"__id__": 1.5}}})),
-            ("user/delete", json!({"user": {"__id__": u.to_string()}})),
+            ("user/delete", json!({"user": {"__id__": format!("id-{u}")}})),
             ("user/delete", json!({"user": {"__id__": u, "__model__": "UserRank"}})),
             ("user/activate", json!({"user": {"__id__": null}})),
             ("user/inactivate", json!({"user": u})),
@@ -763,9 +763,9 @@ both! {
         for (path, body) in cases {
             bad_request(&app, &org, path, body).await;
         }
-        let msg = bad_request(&app, &org, "user/create", with("rank", json!({"__id__": "5"}))).await;
+        let msg = bad_request(&app, &org, "user/create", with("rank", json!({"__id__": "five"}))).await;
         assert!(msg.contains("user.rank.__id__"), "the path of the bad value is named: {msg}");
-        let msg = bad_request(&app, &org, "user/update", json!({"user": {"__id__": "1"}})).await;
+        let msg = bad_request(&app, &org, "user/update", json!({"user": {"__id__": "one"}})).await;
         assert!(msg.contains("user.__id__"), "{msg}");
         let msg = bad_request(&app, &org, "user/create", with("__model__", json!("GroupProfile"))).await;
         assert!(msg.contains("__model__"), "{msg}");
@@ -969,7 +969,7 @@ both! {
             json!({"users": [entry.clone(), 5]}),
             with("is_active", json!("true")),
             with("is_external", json!(0)),
-            with("department", json!({"__id__": dept.to_string()})),
+            with("department", json!({"__id__": format!("id-{dept}")})),
             with("rank", json!(rank)),
             with("username", json!(["x@ACME"])),
         ];
@@ -996,5 +996,16 @@ both! {
         assert_eq!(usernames(&app, &a).await, ["bob@ACME"]);
         assert_ne!(id(&users(&app, &a).await[0]), bob);
         assert_eq!(users(&app, &b).await, before);
+    }
+
+    async fn ids_written_as_numeric_strings_are_accepted(app) {
+        // The spec's own examples send `"__id__": "52"` (document/reject, document/cc).
+        let org = app.org("ACME").await;
+        let u = app.user(&org, "alice").await;
+        let v = app
+            .ok(&org, "user/update", json!({"user": {"__id__": u.to_string(), "display_name": "Alice"}}))
+            .await;
+        assert_eq!(v["user"]["display_name"], "Alice");
+        assert_eq!(v["user"]["__id__"], u);
     }
 }

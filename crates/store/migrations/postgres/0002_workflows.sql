@@ -139,6 +139,8 @@ CREATE TABLE documents (
     field_content TEXT    NOT NULL,
     -- JSON: the engine's routing state (sluice_domain::engine::Route)
     route         TEXT    NOT NULL,
+    -- CCs sent (their rows are read only when there are some)
+    cc_count      BIGINT  NOT NULL DEFAULT 0,
     created_at    TIMESTAMPTZ NOT NULL,
     last_time     TIMESTAMPTZ NOT NULL,
     completed_at  TIMESTAMPTZ,

@@ -16,7 +16,7 @@ use sluice_domain::{DeptId, Error, UserId};
 struct DeptIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
-    #[serde(rename = "__id__")]
+    #[serde(rename = "__id__", default, deserialize_with = "super::wire::opt_id")]
     id: Option<i64>,
     organization_id: Option<i64>,
     name: Option<String>,

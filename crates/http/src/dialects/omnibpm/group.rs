@@ -15,7 +15,7 @@ use sluice_domain::{GroupId, UserId};
 struct GroupIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
-    #[serde(rename = "__id__")]
+    #[serde(rename = "__id__", default, deserialize_with = "super::wire::opt_id")]
     id: Option<i64>,
     name: Option<String>,
     is_active: Option<bool>,

@@ -2,12 +2,20 @@
 //! groups over Sluice's identity model. See docs/dialects/omnibpm.md for the mapping.
 
 mod department;
+mod document;
+mod document_cc;
 mod group;
 mod organization;
 mod rank;
 mod render;
+mod render_document;
+mod render_workflow;
 mod user;
 mod wire;
+mod workflow;
+mod workflow_field;
+mod workflow_node;
+mod workflow_perm;
 
 use crate::AppState;
 use axum::http::StatusCode;
@@ -56,6 +64,49 @@ pub(crate) fn router() -> Router<AppState> {
         ("group/user/list", post(group::members)),
         ("group/user/add", post(group::add_members)),
         ("group/user/remove", post(group::remove_members)),
+        ("workflow/create", post(workflow::create)),
+        ("workflow/clone", post(workflow::clone)),
+        ("workflow/save_as", post(workflow::save_as)),
+        ("workflow/list", post(workflow::list)),
+        ("workflow/update", post(workflow::update)),
+        ("workflow/finalize", post(workflow::finalize)),
+        ("workflow/activate", post(workflow::activate)),
+        ("workflow/inactivate", post(workflow::inactivate)),
+        ("workflow/hide", post(workflow::hide)),
+        ("workflow/delete", post(workflow::delete)),
+        ("workflow_perm/list", post(workflow_perm::list)),
+        ("workflow_perm/set", post(workflow_perm::set)),
+        ("workflow_perm/delete", post(workflow_perm::delete)),
+        ("workflow_node/create", post(workflow_node::create)),
+        ("workflow_node/list", post(workflow_node::list)),
+        ("workflow_node/delete", post(workflow_node::delete)),
+        ("workflow_node/update", post(workflow_node::update)),
+        ("workflow_node/add_child", post(workflow_node::add_child)),
+        (
+            "workflow_node/remove_child",
+            post(workflow_node::remove_child),
+        ),
+        ("workflow_field/create", post(workflow_field::create)),
+        ("workflow_field/batch", post(workflow_field::batch)),
+        ("workflow_field/list", post(workflow_field::list)),
+        ("workflow_field/activate", post(workflow_field::activate)),
+        (
+            "workflow_field/inactivate",
+            post(workflow_field::inactivate),
+        ),
+        ("workflow_field/update", post(workflow_field::update)),
+        ("document/create", post(document::create)),
+        ("document/list", post(document::list)),
+        ("document/submit", post(document::submit)),
+        ("document/reject", post(document::reject)),
+        ("document/revoke", post(document::revoke)),
+        ("document/cancel", post(document::cancel)),
+        ("document/get", post(document::get)),
+        ("document/cc", post(document_cc::cc)),
+        ("document/cc/list_target", post(document_cc::list_target)),
+        ("document/cc/reply", post(document_cc::reply)),
+        ("document/assign_agent", post(document::assign_agent)),
+        ("document/log", post(document::log)),
     ];
     let mut router = Router::new();
     for (path, handler) in routes {

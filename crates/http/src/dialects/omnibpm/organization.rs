@@ -19,7 +19,7 @@ use sluice_store::identity::ImportedUser;
 struct OrgIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
-    #[serde(rename = "__id__")]
+    #[serde(rename = "__id__", default, deserialize_with = "super::wire::opt_id")]
     id: Option<i64>,
     name: Option<String>,
     abbr: Option<String>,

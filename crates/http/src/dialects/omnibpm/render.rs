@@ -17,7 +17,7 @@ pub(crate) struct DateTimeOut {
     value: String,
 }
 
-fn datetime(t: &DateTime<Utc>) -> DateTimeOut {
+pub(crate) fn datetime(t: &DateTime<Utc>) -> DateTimeOut {
     DateTimeOut {
         kind: "datetime",
         value: t.to_rfc3339_opts(SecondsFormat::Secs, false),
@@ -91,7 +91,12 @@ impl<'a> Dir<'a> {
         }
     }
 
-    fn org(&self) -> OrgBrief<'a> {
+    /// The organization itself.
+    pub fn organization(&self) -> &'a Organization {
+        self.org
+    }
+
+    pub fn org(&self) -> OrgBrief<'a> {
         OrgBrief {
             id: self.org.id.0,
             model: "Organization",

@@ -28,7 +28,7 @@ pub(super) fn login_of(username: &str, org: &Organization) -> Result<String, Omn
 struct UserIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
-    #[serde(rename = "__id__")]
+    #[serde(rename = "__id__", default, deserialize_with = "super::wire::opt_id")]
     id: Option<i64>,
     username: Option<String>,
     display_name: Option<String>,

@@ -21,6 +21,8 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 #[derive(Debug)]
 pub(crate) struct OmniError {
     status: StatusCode,
+    /// `RESPONSE`: "ERR", except for the outdated-version error the spec gives its own.
+    response: &'static str,
     message: String,
 }
 
@@ -28,6 +30,7 @@ impl OmniError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
+            response: "ERR",
             message: message.into(),
         }
     }
@@ -43,7 +46,7 @@ impl IntoResponse for OmniError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(serde_json::json!({"RESPONSE": "ERR", "RMSG": self.message})),
+            Json(serde_json::json!({"RESPONSE": self.response, "RMSG": self.message})),
         )
             .into_response()
     }
@@ -51,12 +54,22 @@ impl IntoResponse for OmniError {
 
 impl From<DomainError> for OmniError {
     fn from(e: DomainError) -> Self {
+        if e == DomainError::Outdated {
+            // The spec's exact form: {"RMSG": "Outdated Document Version:Outdated document.",
+            // "RESPONSE": "Outdated Document Version"}.
+            return Self {
+                status: StatusCode::CONFLICT,
+                response: "Outdated Document Version",
+                message: format!("Outdated Document Version:{e}"),
+            };
+        }
         let status = match &e {
             DomainError::Invalid(_) => StatusCode::BAD_REQUEST,
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::DuplicateName | DomainError::Conflict(_) => StatusCode::CONFLICT,
             DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
+            DomainError::Outdated => StatusCode::CONFLICT,
         };
         Self::new(status, e.to_string())
     }
@@ -214,10 +227,42 @@ impl FromRequest<AppState> for MasterCall {
 /// A reference to another object: `{"__id__": 12}`, optionally with its `__model__`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Ref {
-    #[serde(rename = "__id__")]
+    #[serde(rename = "__id__", deserialize_with = "id_number")]
     pub id: i64,
     #[serde(rename = "__model__", default)]
     pub model: Option<String>,
+}
+
+/// An `__id__` as sent: a number, or a string holding one (the spec's examples send both).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IdIn {
+    Number(i64),
+    Text(String),
+}
+
+impl IdIn {
+    fn number<E: serde::de::Error>(self) -> Result<i64, E> {
+        match self {
+            IdIn::Number(n) => Ok(n),
+            IdIn::Text(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("__id__ {s:?} is not a number"))),
+        }
+    }
+}
+
+/// Reads an `__id__` (see [`IdIn`]).
+pub(crate) fn id_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    IdIn::deserialize(d)?.number()
+}
+
+/// An optional `__id__` (absent or null is `None`), as [`id_number`] reads it.
+pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<IdIn>::deserialize(d)?
+        .map(IdIn::number)
+        .transpose()
 }
 
 impl Ref {

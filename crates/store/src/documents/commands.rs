@@ -1,0 +1,816 @@
+//! The document commands: create, submit, reject, cancel, revoke, CC, CC reply, agent
+//! assignment and deadline expiry.
+
+use super::access::{grants, CC_TARGET_SQL};
+use super::lookups::lookup;
+use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
+use super::Actor;
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sluice_domain::engine::{Case, Moves, Outcome, SignatureKind, Submission};
+use sluice_domain::workflow::{check_can_create_documents, Assignee, Workflow};
+use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
+use std::collections::BTreeSet;
+
+/// A document to create.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub workflow: WorkflowId,
+    pub actor: Actor,
+    pub title: String,
+}
+
+/// Longest title and comment.
+const MAX_TITLE_CHARS: usize = 500;
+const MAX_COMMENT_BYTES: usize = 64 * 1024;
+
+fn check_comment(comment: &str) -> Result<()> {
+    if comment.len() > MAX_COMMENT_BYTES {
+        return Err(
+            Error::invalid(format!("comment is longer than {MAX_COMMENT_BYTES} bytes.")).into(),
+        );
+    }
+    Ok(())
+}
+
+/// Loads a document and its CCs in `$tx`, locking its row on PostgreSQL.
+macro_rules! load_case {
+    ($tx:expr, $store:expr, $org:expr, $doc:expr) => {{
+        let sql = format!(
+            "SELECT {DOC_COLUMNS} FROM documents WHERE org_id = $1 AND id = $2{}",
+            $store.row_lock()
+        );
+        let row: Option<DocRow> = sqlx::query_as(&sql)
+            .bind($org.0)
+            .bind($doc.0)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let row = row.ok_or_else(|| Error::not_found("Document", $doc))?;
+        let ccs: Vec<CcRow> = if row.cc_count == 0 {
+            Vec::new()
+        } else {
+            sqlx::query_as(&format!(
+                "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
+            ))
+            .bind($doc.0)
+            .fetch_all(&mut *$tx)
+            .await?
+        };
+        let ccs: Vec<CcRecord> = ccs.into_iter().map(CcRecord::from).collect();
+        let record = row.into_record(ccs.iter().map(CcRecord::state).collect())?;
+        (record, ccs)
+    }};
+}
+
+/// Looks up every responsible-user question the engine has, then settles the case.
+macro_rules! resolve_case {
+    ($tx:expr, $org:expr, $def:expr, $case:expr, $moves:expr, $now:expr) => {{
+        loop {
+            let pending = $case.unresolved(&$def);
+            if pending.is_empty() {
+                break;
+            }
+            for (node, l) in pending {
+                let found = lookup!($tx, $org, l);
+                $case.resolve(&$def, node, found, $now, &mut $moves);
+            }
+        }
+        $case.settle($now);
+    }};
+}
+
+/// Writes a changed case: the document row (if its version is still the loaded one), the
+/// participants whose part changed, the deadlines and the field history.
+macro_rules! persist_case {
+    ($tx:expr, $def:expr, $before:expr, $case:expr, $now:expr, $signal:expr) => {{
+        persist_case!($tx, $def, $before, $case, $now, $signal, Vec::<(UserId, bool)>::new())
+    }};
+    // `$touched`: further users who took part in this change, with whether they signed.
+    ($tx:expr, $def:expr, $before:expr, $case:expr, $now:expr, $signal:expr, $touched:expr) => {{
+        let before: &Case = $before;
+        let case: &Case = $case;
+        let done = sqlx::query(
+            "UPDATE documents SET status = $1, version = $2, field_content = $3, route = $4, \
+             last_time = $5, completed_at = $6 WHERE id = $7 AND version = $8",
+        )
+        .bind(case.status.code())
+        .bind(case.version)
+        .bind(serde_json::to_string(&case.content).map_err(anyhow::Error::from)?)
+        .bind(serde_json::to_string(&case.route).map_err(anyhow::Error::from)?)
+        .bind($now)
+        .bind(case.completed_at)
+        .bind(case.id.0)
+        .bind(before.version)
+        .execute(&mut *$tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::Outdated.into());
+        }
+        let was: BTreeSet<UserId> = before.acting_users().into_iter().collect();
+        let now_acting: BTreeSet<UserId> = case.acting_users().into_iter().collect();
+        let touched: Vec<(UserId, bool)> = $touched;
+        let mut changes: Vec<(UserId, bool, bool)> = now_acting
+            .symmetric_difference(&was)
+            .filter(|u| !touched.iter().any(|(t, _)| t == *u))
+            .map(|u| (*u, now_acting.contains(u), false))
+            .collect();
+        changes.extend(touched.iter().map(|(u, signed)| (*u, now_acting.contains(u), *signed)));
+        participants!($tx, case.id, changes);
+        if $def.nodes.iter().any(|n| n.spec.autocomplete_deadline > 0) {
+            sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1")
+                .bind(case.id.0)
+                .execute(&mut *$tx)
+                .await?;
+            let due = case.deadlines(&$def);
+            if !due.is_empty() {
+                if let Some(store) = $signal {
+                    store.deadline_signal.notify_one();
+                }
+            }
+            for (node, due) in due {
+                sqlx::query("INSERT INTO document_deadlines (doc_id, node_id, due_at) VALUES ($1, $2, $3)")
+                    .bind(case.id.0)
+                    .bind(node.0)
+                    .bind(due)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+        if case.content != before.content {
+            sqlx::query("INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $2, $3)")
+                .bind(case.id.0)
+                .bind(case.version)
+                .bind(serde_json::to_string(&case.content).map_err(anyhow::Error::from)?)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+/// Upserts participant rows `(user, is_current, has_signed)` of a document in one
+/// statement (`has_signed` only ever turns on).
+macro_rules! participants {
+    ($tx:expr, $doc:expr, $rows:expr) => {{
+        let rows: Vec<(UserId, bool, bool)> = $rows;
+        if !rows.is_empty() {
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * i + 1,
+                        4 * i + 2,
+                        4 * i + 3,
+                        4 * i + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO document_participants (doc_id, user_id, is_current, has_signed) \
+                 VALUES {} ON CONFLICT (user_id, doc_id) DO UPDATE SET \
+                 is_current = excluded.is_current, \
+                 has_signed = document_participants.has_signed OR excluded.has_signed",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for (user, current, signed) in &rows {
+                q = q.bind($doc.0).bind(user.0).bind(*current).bind(*signed);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Appends a log entry.
+macro_rules! log_entry {
+    ($tx:expr, $doc:expr, $actor:expr, $action:expr, $kind:expr, $detail:expr, $now:expr) => {{
+        let actor: Actor = $actor;
+        sqlx::query(
+            "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, detail, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind($doc.0)
+        .bind(actor.user.0)
+        .bind(actor.delegate.0)
+        .bind($action)
+        .bind($kind)
+        .bind($detail.to_string())
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// Inserts a signature; returns its id.
+macro_rules! insert_signature {
+    ($tx:expr, $case:expr, $kind:expr, $actor:expr, $comment:expr, $target:expr, $detail:expr, $route_before:expr, $now:expr) => {{
+        let actor: Actor = $actor;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO signatures (doc_id, kind, user_id, login_user_id, version, comment, \
+             rejection_target_id, detail, route_before, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind($case.id.0)
+        .bind($kind.code())
+        .bind(actor.user.0)
+        .bind(actor.delegate.0)
+        .bind($case.version)
+        .bind($comment)
+        .bind($target)
+        .bind(serde_json::to_string(&$detail).map_err(anyhow::Error::from)?)
+        .bind(serde_json::to_string($route_before).map_err(anyhow::Error::from)?)
+        .bind($now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        SignatureId(id)
+    }};
+}
+
+fn detail(outcome: &Outcome, extra: &Moves) -> super::SignatureDetail {
+    let mut completed = outcome.moves.completed.clone();
+    completed.extend(&extra.completed);
+    let mut skipped = outcome.moves.skipped.clone();
+    skipped.extend(&extra.skipped);
+    super::SignatureDetail {
+        fulfilled: outcome.fulfilled.clone(),
+        completed,
+        autocompleted: skipped,
+        fields: outcome.fields.clone(),
+    }
+}
+
+impl Store {
+    /// `FOR UPDATE` on PostgreSQL; SQLite's single writer already serializes.
+    pub(crate) fn row_lock(&self) -> &'static str {
+        match self.backend {
+            crate::db::Backend::Sqlite { .. } => "",
+            crate::db::Backend::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
+    /// `FOR SHARE OF w` on PostgreSQL.
+    pub(crate) fn share_lock(&self) -> &'static str {
+        match self.backend {
+            crate::db::Backend::Sqlite { .. } => "",
+            crate::db::Backend::Postgres(_) => " FOR SHARE OF w",
+        }
+    }
+
+    /// Creates a document of the active workflow version `new.workflow` for `new.actor`,
+    /// who must hold the creatable permission; returns its id.
+    pub async fn create_document(&self, org: OrgId, new: NewDocument) -> Result<DocId> {
+        let title = new.title.trim().to_string();
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(Error::invalid(format!(
+                "title is longer than {MAX_TITLE_CHARS} characters."
+            ))
+            .into());
+        }
+        let def = self.definition(org, new.workflow).await?;
+        self.check_actor(org, new.actor).await?;
+        let now = Utc::now();
+        let id = write_tx!(self, |tx| {
+            let row: Option<(i64, bool, String)> = sqlx::query_as(
+                // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
+                // document (and then sees it), instead of deleting under it.
+                &format!(
+                    "SELECT w.family_id, w.is_active, f.name FROM workflows w \
+                     JOIN workflow_families f ON f.id = w.family_id \
+                     WHERE w.org_id = $1 AND w.id = $2{}",
+                    self.share_lock()
+                ),
+            )
+            .bind(org.0)
+            .bind(new.workflow.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((family, is_active, name)) = row else {
+                return Err(Error::not_found("Workflow", new.workflow).into());
+            };
+            let workflow = Workflow {
+                family_id: FamilyId(family),
+                is_active,
+                name,
+                ..def.workflow.clone()
+            };
+            check_can_create_documents(&workflow)?;
+            let g = grants!(tx, org, workflow.family_id, new.actor.user);
+            if !g.creatable {
+                return Err(Error::Forbidden(format!(
+                    "User {} may not create documents of workflow {:?}.",
+                    new.actor.user, workflow.name
+                ))
+                .into());
+            }
+            let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
+            let day = now.format("%Y%m%d").to_string();
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
+                 ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
+                 RETURNING last",
+            )
+            .bind(org.0)
+            .bind(&day)
+            .fetch_one(&mut *tx)
+            .await?;
+            let serial = format!("Process-{day}-{seq:05}");
+            // Inserted at version 0 and empty, then written like any other change.
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
+                 status, version, field_content, route, created_at, last_time) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'processing', 0, '{}', '{}', $7, $7) RETURNING id",
+            )
+            .bind(org.0)
+            .bind(workflow.id.0)
+            .bind(workflow.family_id.0)
+            .bind(&title)
+            .bind(&serial)
+            .bind(new.actor.user.0)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            case.id = DocId(id);
+            let before = Case {
+                version: 0,
+                content: Default::default(),
+                route: Default::default(),
+                ..case.clone()
+            };
+            resolve_case!(tx, org, def, case, moves, now);
+            // The creator takes part, and has read what the create answer shows them.
+            sqlx::query(
+                "INSERT INTO document_participants (doc_id, user_id, read_version) VALUES ($1, $2, 1)",
+            )
+            .bind(id)
+            .bind(new.actor.user.0)
+            .execute(&mut *tx)
+            .await?;
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            log_entry!(
+                tx,
+                case.id,
+                new.actor,
+                "create",
+                "new_document",
+                json!({"document": {"__id__": id}}),
+                now
+            );
+            case.id
+        });
+        Ok(id)
+    }
+
+    /// `actor` signs every current node they are responsible for, writing `values`.
+    /// `expected_version` is the client's `latest_version`. Returns the new version and
+    /// whether the document completed.
+    pub async fn submit_document(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        expected_version: i64,
+        values: &Submission,
+        comment: &str,
+    ) -> Result<(i64, bool)> {
+        check_comment(comment)?;
+        let now = Utc::now();
+        self.check_actor(org, actor).await?;
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            if case.version != expected_version {
+                return Err(Error::Outdated.into());
+            }
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            let outcome = case.submit(&def, actor.user, values, now)?;
+            let mut moves = Moves::default();
+            resolve_case!(tx, org, def, case, moves, now);
+            persist_case!(
+                tx,
+                def,
+                &before,
+                &case,
+                now,
+                Some(self),
+                vec![(actor.user, true)]
+            );
+            let d = detail(&outcome, &moves);
+            let sig = insert_signature!(
+                tx,
+                case,
+                SignatureKind::Next,
+                actor,
+                comment,
+                None::<i64>,
+                d,
+                &before.route,
+                now
+            );
+            log_entry!(
+                tx,
+                case.id,
+                actor,
+                "sign",
+                "sign",
+                json!({"signature": sig.0, "comment": comment}),
+                now
+            );
+            Ok((
+                case.version,
+                case.status == sluice_domain::engine::Status::Completed,
+            ))
+        })
+    }
+
+    /// `actor` sends the document back to the state before signature `target`.
+    pub async fn reject_document(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        target: SignatureId,
+        expected_version: Option<i64>,
+        comment: &str,
+    ) -> Result<()> {
+        check_comment(comment)?;
+        let now = Utc::now();
+        self.check_actor(org, actor).await?;
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            if expected_version.is_some_and(|v| v != case.version) {
+                return Err(Error::Outdated.into());
+            }
+            let row: Option<(String, bool, String)> = sqlx::query_as(
+                "SELECT kind, is_invalidated, route_before FROM signatures WHERE id = $1 AND doc_id = $2",
+            )
+            .bind(target.0)
+            .bind(doc.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((kind, invalidated, route_before)) = row else {
+                return Err(Error::not_found("Signature", target).into());
+            };
+            let kind = SignatureKind::parse(&kind).unwrap_or(SignatureKind::Rej);
+            let route_before = serde_json::from_str(&route_before).map_err(anyhow::Error::from)?;
+            let g = grants!(tx, org, record.family_id, actor.user);
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            case.reject(actor.user, kind, invalidated, route_before, g.revivable)?;
+            let mut moves = Moves::default();
+            resolve_case!(tx, org, def, case, moves, now);
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            sqlx::query(
+                "UPDATE signatures SET is_invalidated = TRUE WHERE doc_id = $1 AND id >= $2 \
+                 AND kind <> 'REJ' AND NOT is_invalidated",
+            )
+            .bind(doc.0)
+            .bind(target.0)
+            .execute(&mut *tx)
+            .await?;
+            let d = super::SignatureDetail {
+                completed: moves.completed.clone(),
+                autocompleted: moves.skipped.clone(),
+                ..Default::default()
+            };
+            let sig = insert_signature!(
+                tx,
+                case,
+                SignatureKind::Rej,
+                actor,
+                comment,
+                Some(target.0),
+                d,
+                &before.route,
+                now
+            );
+            log_entry!(
+                tx,
+                case.id,
+                actor,
+                "reject",
+                "reject",
+                json!({"reject": sig.0, "comment": comment}),
+                now
+            );
+        });
+        Ok(())
+    }
+
+    /// The creator cancels a document in process.
+    pub async fn cancel_document(&self, org: OrgId, doc: DocId, actor: Actor) -> Result<()> {
+        self.simple_command(org, doc, actor, "cancel", |case, _| case.cancel(actor.user))
+            .await
+    }
+
+    /// A user with the revokable permission revokes a completed document.
+    pub async fn revoke_document(&self, org: OrgId, doc: DocId, actor: Actor) -> Result<()> {
+        self.simple_command(org, doc, actor, "revoke", |case, g| {
+            case.revoke(actor.user, g.revokable)
+        })
+        .await
+    }
+
+    async fn simple_command(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        action: &'static str,
+        command: impl Fn(&mut Case, sluice_domain::workflow::Grants) -> sluice_domain::Result<()>,
+    ) -> Result<()> {
+        let now = Utc::now();
+        self.check_actor(org, actor).await?;
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let g = grants!(tx, org, record.family_id, actor.user);
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            command(&mut case, g)?;
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            log_entry!(tx, case.id, actor, action, action, json!({}), now);
+        });
+        Ok(())
+    }
+
+    /// `from` CCs the document to `to` from `node`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn cc_document(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        from: Actor,
+        to: UserId,
+        node: NodeId,
+        reply_required: bool,
+        comment: &str,
+    ) -> Result<CcId> {
+        check_comment(comment)?;
+        let now = Utc::now();
+        self.check_actor(org, from).await?;
+        self.check_actor(org, Actor::new(to, None)).await?;
+        let id = write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let def = self.definition(org, case.workflow_id).await?;
+            let allowed = scalar_i64!(&mut *tx, CC_TARGET_SQL, node.0, to.0, org.0) > 0;
+            let before = case.clone();
+            let cc = case.cc(&def, from.user, to, node, reply_required, allowed)?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO document_ccs (doc_id, node_id, from_user_id, to_user_id, \
+                 reply_required, comment, sender_version, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(doc.0)
+            .bind(node.0)
+            .bind(from.user.0)
+            .bind(to.0)
+            .bind(reply_required)
+            .bind(comment)
+            .bind(case.version)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            case.ccs
+                .push(sluice_domain::engine::CcState { id: CcId(id), ..cc });
+            sqlx::query("UPDATE documents SET cc_count = cc_count + 1 WHERE id = $1")
+                .bind(doc.0)
+                .execute(&mut *tx)
+                .await?;
+            persist_case!(
+                tx,
+                def,
+                &before,
+                &case,
+                now,
+                Some(self),
+                vec![(from.user, false), (to, false)]
+            );
+            log_entry!(
+                tx,
+                case.id,
+                from,
+                "cc",
+                "to_user",
+                json!({"cc": id, "comment": comment}),
+                now
+            );
+            CcId(id)
+        });
+        Ok(id)
+    }
+
+    /// The receiver answers (or acknowledges) a CC.
+    pub async fn reply_cc(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        cc: CcId,
+        comment: &str,
+    ) -> Result<CcRecord> {
+        check_comment(comment)?;
+        let now = Utc::now();
+        self.check_actor(org, actor).await?;
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            let mut moves = case.reply(&def, cc, actor.user, now)?;
+            resolve_case!(tx, org, def, case, moves, now);
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            sqlx::query(
+                "UPDATE document_ccs SET is_complete = TRUE, reply_comment = $1, \
+                 receiver_version = $2, replied_at = $3 WHERE id = $4",
+            )
+            .bind(comment)
+            .bind(case.version)
+            .bind(now)
+            .bind(cc.0)
+            .execute(&mut *tx)
+            .await?;
+            if !moves.completed.is_empty() || !moves.skipped.is_empty() {
+                let d = super::SignatureDetail {
+                    completed: moves.completed.clone(),
+                    autocompleted: moves.skipped.clone(),
+                    ..Default::default()
+                };
+                insert_signature!(
+                    tx,
+                    case,
+                    SignatureKind::Cc,
+                    actor,
+                    comment,
+                    None::<i64>,
+                    d,
+                    &before.route,
+                    now
+                );
+            }
+            log_entry!(
+                tx,
+                case.id,
+                actor,
+                "cc_reply",
+                "cc_read",
+                json!({"cc": cc.0, "comment": comment}),
+                now
+            );
+        });
+        let rows: Vec<CcRow> = read!(self, |db| {
+            sqlx::query_as(&format!(
+                "SELECT {CC_COLUMNS} FROM document_ccs WHERE id = $1"
+            ))
+            .bind(cc.0)
+            .fetch_all(db)
+            .await?
+        });
+        rows.into_iter()
+            .next()
+            .map(CcRecord::from)
+            .ok_or_else(|| Error::not_found("CC", cc).into())
+    }
+
+    /// `actor` chooses the responsible users of an ASSIGN node.
+    pub async fn assign_agents(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        node: NodeId,
+        agents: &[UserId],
+    ) -> Result<()> {
+        let now = Utc::now();
+        self.check_actor(org, actor).await?;
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let def = self.definition(org, case.workflow_id).await?;
+            if agents.is_empty() {
+                return Err(Error::invalid("agents cannot be empty.").into());
+            }
+            // Agents of a department or group node must belong to it.
+            let eligible: Vec<i64> = match def.node(node).map(|n| n.spec.assignee) {
+                Some(Assignee::Department(d)) => sqlx::query_scalar(
+                    "SELECT id FROM users WHERE org_id = $1 AND department_id = $2 AND is_active",
+                )
+                .bind(org.0)
+                .bind(d.0)
+                .fetch_all(&mut *tx)
+                .await?,
+                Some(Assignee::Group(g)) => {
+                    sqlx::query_scalar(super::lookups::GROUP_MEMBERS_SQL)
+                        .bind(org.0)
+                        .bind(g.0)
+                        .fetch_all(&mut *tx)
+                        .await?
+                }
+                _ => {
+                    let sql = format!(
+                        "SELECT id FROM users WHERE org_id = $1 AND is_active AND id IN ({})",
+                        crate::identity::placeholders(2, agents.len())
+                    );
+                    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(org.0);
+                    for a in agents {
+                        q = q.bind(a.0);
+                    }
+                    q.fetch_all(&mut *tx).await?
+                }
+            };
+            if let Some(bad) = agents.iter().find(|a| !eligible.contains(&a.0)) {
+                return Err(Error::invalid(format!(
+                    "User {bad} cannot be responsible for node {node} (inactive, unknown, or outside its department or group)."
+                ))
+                .into());
+            }
+            let before = case.clone();
+            case.assign(&def, actor.user, node, agents.to_vec())?;
+            let mut moves = Moves::default();
+            resolve_case!(tx, org, def, case, moves, now);
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            let users: Vec<i64> = agents.iter().map(|a| a.0).collect();
+            log_entry!(
+                tx,
+                case.id,
+                actor,
+                "change",
+                "designate",
+                json!({"node": node.0, "users": users}),
+                now
+            );
+        });
+        Ok(())
+    }
+
+    /// Skips every current node whose `autocomplete_deadline` has passed by `now`; returns
+    /// how many were skipped. Run by the background worker; safe on several instances (each
+    /// document is locked and re-checked).
+    pub async fn expire_deadlines(&self, now: DateTime<Utc>, limit: i64) -> Result<usize> {
+        let due: Vec<(i64, i64, i64)> = read!(self, |db| {
+            sqlx::query_as(
+                "SELECT d.doc_id, d.node_id, doc.org_id FROM document_deadlines d \
+                 JOIN documents doc ON doc.id = d.doc_id WHERE d.due_at <= $1 \
+                 ORDER BY d.due_at LIMIT $2",
+            )
+            .bind(now)
+            .bind(limit)
+            .fetch_all(db)
+            .await?
+        });
+        let mut skipped = 0;
+        for (doc, node, org) in due {
+            match self
+                .expire_one(OrgId(org), DocId(doc), NodeId(node), now)
+                .await
+            {
+                Ok(()) => skipped += 1,
+                // Signed or moved on meanwhile: its deadline row is gone or rewritten.
+                Err(crate::Error::Domain(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(skipped)
+    }
+
+    async fn expire_one(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        node: NodeId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        write_tx!(self, |tx| {
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            let result = case.expire(&def, node, now);
+            if result.is_err() {
+                // Not current or not due any more: drop the stale deadline row.
+                sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1 AND node_id = $2")
+                    .bind(doc.0)
+                    .bind(node.0)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                let mut moves = result?;
+                resolve_case!(tx, org, def, case, moves, now);
+                persist_case!(tx, def, &before, &case, now, Some(self));
+                let creator = Actor::new(case.creator, None);
+                log_entry!(
+                    tx,
+                    case.id,
+                    creator,
+                    "autocomplete",
+                    "deadline",
+                    json!({"node": node.0, "autocompleted": moves.skipped}),
+                    now
+                );
+            }
+        });
+        Ok(())
+    }
+}

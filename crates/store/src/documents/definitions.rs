@@ -1,0 +1,55 @@
+//! Workflow versions as the engine walks them. A finalized version never changes, so it is
+//! cached in memory (safe with several instances: there is nothing to invalidate).
+
+use crate::{Result, Store};
+use sluice_domain::engine::Definition;
+use sluice_domain::{OrgId, WorkflowId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Most definitions kept; the cache empties when full (finalized versions are few).
+const CAPACITY: usize = 1024;
+
+#[derive(Default)]
+pub(crate) struct DefinitionCache {
+    map: Mutex<HashMap<WorkflowId, Arc<Definition>>>,
+}
+
+impl DefinitionCache {
+    fn get(&self, id: WorkflowId) -> Option<Arc<Definition>> {
+        self.map.lock().ok()?.get(&id).cloned()
+    }
+
+    fn put(&self, def: Arc<Definition>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= CAPACITY {
+                map.clear();
+            }
+            map.insert(def.workflow.id, def);
+        }
+    }
+}
+
+impl Store {
+    /// The nodes and fields of a workflow version. The `workflow` inside is as it was when
+    /// first loaded: read the row itself for its name and active flag.
+    pub async fn definition(&self, org: OrgId, id: WorkflowId) -> Result<Arc<Definition>> {
+        if let Some(def) = self
+            .definitions
+            .get(id)
+            .filter(|d| d.workflow.org_id == org)
+        {
+            return Ok(def);
+        }
+        let (workflow, fields, nodes) = tokio::try_join!(
+            self.workflow(org, id),
+            self.workflow_fields(org, id),
+            self.workflow_nodes(org, id)
+        )?;
+        let def = Arc::new(Definition::new(workflow, fields, nodes));
+        if def.workflow.is_complete {
+            self.definitions.put(def.clone());
+        }
+        Ok(def)
+    }
+}

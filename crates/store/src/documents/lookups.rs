@@ -1,0 +1,98 @@
+//! Answers to the engine's directory questions, inside the command's transaction.
+
+/// Active members of group `$2` of organization `$1`; the system groups' members are
+/// derived from the users table.
+pub(crate) const GROUP_MEMBERS_SQL: &str = "SELECT m.user_id FROM group_members m \
+     JOIN users u ON u.id = m.user_id WHERE m.group_id = $2 AND u.org_id = $1 AND u.is_active \
+     UNION SELECT u.id FROM users u JOIN groups g ON g.id = $2 AND g.org_id = u.org_id \
+     WHERE u.org_id = $1 AND u.is_active AND ((g.system_kind = 'all_users' AND NOT u.is_external) \
+     OR (g.system_kind = 'external_users' AND u.is_external))";
+
+/// The department heads above user `$1`, nearest first, with their rank levels: the
+/// user's department, then its parents (at most 64 levels up).
+const SUPERVISORS_SQL: &str = "WITH RECURSIVE up (dept_id, depth) AS ( \
+       SELECT department_id, 0 FROM users WHERE id = $1 AND department_id IS NOT NULL \
+       UNION ALL \
+       SELECT d.parent_id, up.depth + 1 FROM departments d JOIN up ON d.id = up.dept_id \
+       WHERE d.parent_id IS NOT NULL AND up.depth < 64) \
+     SELECT h.id, r.level FROM up JOIN departments d ON d.id = up.dept_id \
+     JOIN users h ON h.id = d.head_user_id AND h.is_active \
+     LEFT JOIN ranks r ON r.id = h.rank_id ORDER BY up.depth";
+
+/// Answers one [`sluice_domain::engine::Lookup`] on `$ex` for organization `$org`.
+macro_rules! lookup {
+    ($ex:expr, $org:expr, $lookup:expr) => {{
+        use sluice_domain::engine::{ChainLink, Found, Lookup};
+        use sluice_domain::UserId;
+        match $lookup {
+            Lookup::Users(users) if users.is_empty() => Found::Users(Vec::new()),
+            Lookup::Users(users) => {
+                let sql = format!(
+                    "SELECT id FROM users WHERE org_id = $1 AND is_active AND id IN ({}) ORDER BY id",
+                    $crate::identity::placeholders(2, users.len())
+                );
+                let mut q = sqlx::query_scalar::<_, i64>(&sql).bind($org.0);
+                for u in &users {
+                    q = q.bind(u.0);
+                }
+                Found::Users(q.fetch_all(&mut *$ex).await?.into_iter().map(UserId).collect())
+            }
+            Lookup::Department(d) => {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT id FROM users WHERE org_id = $1 AND department_id = $2 AND is_active \
+                     ORDER BY id",
+                )
+                .bind($org.0)
+                .bind(d.0)
+                .fetch_all(&mut *$ex)
+                .await?;
+                Found::Users(ids.into_iter().map(UserId).collect())
+            }
+            Lookup::Group(g) => {
+                let ids: Vec<i64> = sqlx::query_scalar($crate::documents::lookups::GROUP_MEMBERS_SQL)
+                    .bind($org.0)
+                    .bind(g.0)
+                    .fetch_all(&mut *$ex)
+                    .await?;
+                Found::Users(ids.into_iter().map(UserId).collect())
+            }
+            Lookup::Supervisors { of, rank } => {
+                let level: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT r.level FROM users u LEFT JOIN ranks r ON r.id = u.rank_id \
+                     WHERE u.org_id = $1 AND u.id = $2",
+                )
+                .bind($org.0)
+                .bind(of.0)
+                .fetch_optional(&mut *$ex)
+                .await?;
+                let required: Option<i64> =
+                    sqlx::query_scalar("SELECT level FROM ranks WHERE org_id = $1 AND id = $2")
+                        .bind($org.0)
+                        .bind(rank.0)
+                        .fetch_optional(&mut *$ex)
+                        .await?;
+                let heads: Vec<(i64, Option<i64>)> =
+                    sqlx::query_as($crate::documents::lookups::supervisors_sql())
+                        .bind(of.0)
+                        .fetch_all(&mut *$ex)
+                        .await?;
+                let mut chain: Vec<ChainLink> = Vec::new();
+                for (id, level) in heads {
+                    if id != of.0 && !chain.iter().any(|l| l.user.0 == id) {
+                        chain.push(ChainLink { user: UserId(id), level });
+                    }
+                }
+                Found::Supervisors {
+                    level: level.flatten(),
+                    required,
+                    chain,
+                }
+            }
+        }
+    }};
+}
+pub(crate) use lookup;
+
+pub(crate) fn supervisors_sql() -> &'static str {
+    SUPERVISORS_SQL
+}
