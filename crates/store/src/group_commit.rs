@@ -29,12 +29,23 @@ pub(crate) struct Writer {
     queued: AtomicUsize,
 }
 
+/// What a cancelled writer left behind.
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Orphan {
+    #[default]
+    None,
+    /// Its savepoint.
+    Member,
+    /// The group's transaction it opened (it was the only writer in it).
+    Group,
+}
+
 #[derive(Default)]
 struct State {
     conn: Option<PoolConnection<Sqlite>>,
     group: Option<Group>,
-    /// A writer was cancelled inside its savepoint; roll it back before going on.
-    orphan: bool,
+    /// A writer was cancelled before it finished; undo its work before going on.
+    orphan: Orphan,
 }
 
 struct Group {
@@ -73,6 +84,7 @@ impl Writer {
             writer: self.clone(),
             guard: Some(guard),
             open: false,
+            leader: false,
         };
         member.begin().await?;
         Ok(member)
@@ -92,6 +104,9 @@ pub(crate) struct Member {
     guard: Option<OwnedMutexGuard<State>>,
     /// Inside its savepoint (not yet released or rolled back).
     open: bool,
+    /// Opened the group: its writes are the whole transaction so far, so an error rolls
+    /// back the transaction and it needs no savepoint of its own.
+    leader: bool,
 }
 
 async fn exec(conn: &mut SqliteConnection, sql: &'static str) -> Result<()> {
@@ -111,19 +126,30 @@ impl Member {
             st.conn = Some(pool.acquire().await?);
         }
         let orphan = std::mem::take(&mut st.orphan);
+        let conn = st.conn.as_mut().expect("connection");
+        match orphan {
+            Orphan::None => {}
+            Orphan::Member => {
+                exec(conn, "ROLLBACK TO member").await?;
+                exec(conn, "RELEASE member").await?;
+            }
+            Orphan::Group => {
+                exec(conn, "ROLLBACK").await?;
+                if let Some(group) = st.group.take() {
+                    let _ = group.done.send(Some(Err("cancelled".into())));
+                }
+            }
+        }
         let opened = st.group.is_none();
         let conn = st.conn.as_mut().expect("connection");
-        if orphan {
-            exec(conn, "ROLLBACK TO member").await?;
-            exec(conn, "RELEASE member").await?;
-        }
         if opened {
             exec(conn, "BEGIN IMMEDIATE").await?;
             let (done, _) = watch::channel(None);
             st.group = Some(Group { members: 0, done });
+        } else {
+            exec(conn, "SAVEPOINT member").await?;
         }
-        let conn = st.conn.as_mut().expect("connection");
-        exec(conn, "SAVEPOINT member").await?;
+        self.leader = opened;
         self.open = true;
         Ok(())
     }
@@ -136,9 +162,17 @@ impl Member {
     /// Ends the savepoint (kept on success, rolled back on error), commits the group if no
     /// writer is queued behind, and returns `out` once its writes are durable.
     pub async fn finish<T>(mut self, out: Result<T>) -> Result<T> {
-        let ended = match &out {
-            Ok(_) => exec(self.conn(), "RELEASE member").await,
-            Err(_) => match exec(self.conn(), "ROLLBACK TO member").await {
+        if self.leader && out.is_err() {
+            // Nothing but this writer's work is in the transaction: drop it all.
+            self.open = false;
+            let e = Error::Unexpected(anyhow::anyhow!("rolled back"));
+            self.abort(&e).await;
+            return out;
+        }
+        let ended = match (&out, self.leader) {
+            (Ok(_), true) => Ok(()),
+            (Ok(_), false) => exec(self.conn(), "RELEASE member").await,
+            (Err(_), _) => match exec(self.conn(), "ROLLBACK TO member").await {
                 Ok(()) => exec(self.conn(), "RELEASE member").await,
                 e => e,
             },
@@ -201,7 +235,11 @@ impl Drop for Member {
     fn drop(&mut self) {
         if let Some(mut guard) = self.guard.take() {
             if self.open {
-                guard.orphan = true;
+                guard.orphan = if self.leader {
+                    Orphan::Group
+                } else {
+                    Orphan::Member
+                };
             }
             let has_group = guard.group.is_some();
             drop(guard);

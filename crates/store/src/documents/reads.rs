@@ -94,15 +94,19 @@ impl Store {
             .fetch_optional(&mut *conn)
             .await?;
             let row = row.ok_or_else(|| Error::not_found("Document", doc))?;
-            let ccs: Vec<CcRecord> = sqlx::query_as::<_, CcRow>(&format!(
-                "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
-            ))
-            .bind(doc.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(CcRecord::from)
-            .collect();
+            let ccs: Vec<CcRecord> = if row.cc_count == 0 {
+                Vec::new()
+            } else {
+                sqlx::query_as::<_, CcRow>(&format!(
+                    "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
+                ))
+                .bind(doc.0)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(CcRecord::from)
+                .collect()
+            };
             let record = row.into_record(ccs.iter().map(CcRecord::state).collect())?;
             let viewer_row: Option<(bool, bool)> = sqlx::query_as(
                 "SELECT is_active, is_admin FROM users WHERE org_id = $1 AND id = $2",
@@ -114,12 +118,17 @@ impl Store {
             let Some((_, is_admin)) = viewer_row else {
                 return Err(Error::not_found("User", viewer).into());
             };
-            let participants: Vec<i64> = sqlx::query_scalar(
-                "SELECT user_id FROM document_participants WHERE doc_id = $1 ORDER BY user_id",
+            let rows: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT user_id, read_version FROM document_participants WHERE doc_id = $1 \
+                 ORDER BY user_id",
             )
             .bind(doc.0)
             .fetch_all(&mut *conn)
             .await?;
+            let unread = rows
+                .iter()
+                .any(|(u, read)| *u == viewer.0 && *read < record.case.version);
+            let participants: Vec<i64> = rows.into_iter().map(|(u, _)| u).collect();
             let g = grants!(conn, org, record.family_id, viewer);
             if !(is_admin || g.visible || participants.contains(&viewer.0)) {
                 return Err(Error::Forbidden(format!(
@@ -199,6 +208,7 @@ impl Store {
                 shown_version,
                 shown_content,
                 participants,
+                unread,
             )
         });
         let (
@@ -211,13 +221,15 @@ impl Store {
             shown_version,
             shown_content,
             participants,
+            unread,
         ) = view;
         let def = self.definition(org, record.case.workflow_id).await?;
         let workflow = self.workflow(org, record.case.workflow_id).await?;
         // Marks it read (a participant's read version; readers with permission alone are not
-        // recorded as participants).
-        write_tx!(self, |tx| {
-            sqlx::query(
+        // recorded as participants). Only when there is something new: reads stay reads.
+        if unread {
+            write_tx!(self, |tx| {
+                sqlx::query(
                 "UPDATE document_participants SET read_version = $1 WHERE doc_id = $2 AND user_id = $3 \
                  AND read_version < $1",
             )
@@ -226,7 +238,8 @@ impl Store {
             .bind(viewer.0)
             .execute(&mut *tx)
             .await?;
-        });
+            });
+        }
         Ok(DocumentView {
             record,
             def,
