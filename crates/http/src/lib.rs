@@ -27,6 +27,15 @@ pub fn router(state: AppState) -> Router {
         .merge(native::router())
         .merge(oauth2::router())
         .nest("/api/v0.1", dialects::omnibpm::router())
+        // The mount point itself is OmniBPM's too (`nest` leaves it to the outer fallback).
+        .route(
+            "/api/v0.1",
+            axum::routing::any(dialects::omnibpm::not_found),
+        )
+        .route(
+            "/api/v0.1/",
+            axum::routing::any(dialects::omnibpm::not_found),
+        )
         .fallback(native::not_found)
         .with_state(state);
     observability::layer(app)

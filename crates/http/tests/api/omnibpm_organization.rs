@@ -126,4 +126,13 @@ both! {
         let (s, _) = app.omni("organization/create", json!({"api_key": MASTER_KEY, "organization": {"name": "x", "abbr": "lower"}})).await;
         assert_eq!(s, 400);
     }
+
+    async fn the_mount_point_itself_answers_in_the_omnibpm_form(app) {
+        for path in ["/api/v0.1", "/api/v0.1/", "/api/v0.1/no/such/endpoint/"] {
+            let res = app.client.post(format!("{}{path}", app.url)).send().await.expect("request");
+            assert_eq!(res.status().as_u16(), 404, "{path}");
+            let v: serde_json::Value = res.json().await.expect("json");
+            assert_eq!(v["RESPONSE"], "ERR", "{path}: {v}");
+        }
+    }
 }

@@ -593,4 +593,28 @@ both! {
         }
         assert_eq!(levels(&app, &org).await, defaults());
     }
+
+    async fn inactivating_a_rank_races_safely_with_placing_a_user_in_it(app) {
+        // Whichever wins, an inactive rank never ends up with a user.
+        let org = app.org("ACME").await;
+        let dept = app.id_of(&org, "department", "MIS Department").await;
+        for i in 0..8 {
+            let r = id(&create(&app, &org, &format!("Temp {i}"), 100 + i).await);
+            let mut inactivate = json!({"rank": {"__id__": r}});
+            inactivate["api_key"] = json!(org.key);
+            let user = json!({"api_key": org.key, "user": {
+                "username": format!("racer{i}@ACME"), "display_name": "Racer",
+                "email": format!("racer{i}@example.com"),
+                "rank": {"__id__": r}, "department": {"__id__": dept}}});
+            let ((s1, _), (s2, _)) = tokio::join!(
+                app.omni("rank/inactivate", inactivate),
+                app.omni("user/create", user)
+            );
+            let rank = rank(&app, &org, &format!("Temp {i}")).await;
+            let users = app.ok(&org, "user/list", json!({})).await;
+            let placed = users["users"].as_array().unwrap().iter().any(|u| u["rank"]["__id__"] == r);
+            assert!(!(rank["is_active"] == false && placed), "round {i}: inactive rank with a user ({s1}, {s2})");
+            assert!(s1 == 200 || s2 == 200, "round {i}: one of them succeeds ({s1}, {s2})");
+        }
+    }
 }

@@ -25,11 +25,21 @@ pub struct NewDocument {
 const MAX_TITLE_CHARS: usize = 500;
 const MAX_COMMENT_BYTES: usize = 64 * 1024;
 
+/// Now, to the microsecond: what PostgreSQL keeps and what OmniBPM's datetimes show, so a
+/// time a client reads back (for `document/list`'s inclusive bounds) matches on SQLite too.
+fn micros_now() -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(Utc::now(), 6)
+}
+
 fn check_comment(comment: &str) -> Result<()> {
     if comment.len() > MAX_COMMENT_BYTES {
         return Err(
             Error::invalid(format!("comment is longer than {MAX_COMMENT_BYTES} bytes.")).into(),
         );
+    }
+    // PostgreSQL text cannot hold NUL; refused on both backends alike.
+    if comment.contains('\0') {
+        return Err(Error::invalid("comment must not contain NUL characters.").into());
     }
     Ok(())
 }
@@ -248,6 +258,14 @@ impl Store {
         }
     }
 
+    /// ` FOR SHARE` on PostgreSQL (SQLite's single writer needs no row locks).
+    pub(crate) fn for_share(&self) -> &'static str {
+        match self.backend {
+            crate::db::Backend::Sqlite { .. } => "",
+            crate::db::Backend::Postgres(_) => " FOR SHARE",
+        }
+    }
+
     /// `FOR SHARE OF w` on PostgreSQL.
     pub(crate) fn share_lock(&self) -> &'static str {
         match self.backend {
@@ -266,9 +284,12 @@ impl Store {
             ))
             .into());
         }
+        if title.chars().any(char::is_control) {
+            return Err(Error::invalid("title must not contain control characters.").into());
+        }
         let def = self.definition(org, new.workflow).await?;
         self.check_actor(org, new.actor).await?;
-        let now = Utc::now();
+        let now = micros_now();
         let id = write_tx!(self, |tx| {
             let row: Option<(i64, bool, String)> = sqlx::query_as(
                 // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
@@ -373,7 +394,7 @@ impl Store {
         comment: &str,
     ) -> Result<(i64, bool)> {
         check_comment(comment)?;
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
@@ -434,7 +455,7 @@ impl Store {
         comment: &str,
     ) -> Result<()> {
         check_comment(comment)?;
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
@@ -457,7 +478,14 @@ impl Store {
             let g = grants!(tx, org, record.family_id, actor.user);
             let def = self.definition(org, case.workflow_id).await?;
             let before = case.clone();
-            case.reject(actor.user, kind, invalidated, route_before, g.revivable)?;
+            case.reject(
+                actor.user,
+                kind,
+                invalidated,
+                route_before,
+                g.revivable,
+                now,
+            )?;
             let mut moves = Moves::default();
             resolve_case!(tx, org, def, case, moves, now);
             persist_case!(tx, def, &before, &case, now, Some(self));
@@ -520,7 +548,7 @@ impl Store {
         action: &'static str,
         command: impl Fn(&mut Case, sluice_domain::workflow::Grants) -> sluice_domain::Result<()>,
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
@@ -548,7 +576,7 @@ impl Store {
         comment: &str,
     ) -> Result<CcId> {
         check_comment(comment)?;
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, from).await?;
         self.check_actor(org, Actor::new(to, None)).await?;
         let id = write_tx!(self, |tx| {
@@ -612,7 +640,7 @@ impl Store {
         comment: &str,
     ) -> Result<CcRecord> {
         check_comment(comment)?;
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
@@ -683,7 +711,7 @@ impl Store {
         node: NodeId,
         agents: &[UserId],
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = micros_now();
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);

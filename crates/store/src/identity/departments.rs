@@ -120,6 +120,12 @@ impl Store {
                 return Err(Error::not_found("Department", id).into());
             };
             if patch.is_active == Some(false) {
+                // Lock the row first (PostgreSQL), so a user being placed here either
+                // commits before the count or sees the department inactive.
+                sqlx::query("UPDATE departments SET is_active = is_active WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
                 let users = scalar_i64!(
                     &mut *tx,
                     "SELECT COUNT(*) FROM users WHERE department_id = $1",

@@ -72,6 +72,12 @@ impl Store {
                 return Err(Error::not_found("Rank", id).into());
             }
             if !active {
+                // Lock the row first (PostgreSQL), so a user being placed in this rank
+                // either commits before the count or sees the rank inactive.
+                sqlx::query("UPDATE ranks SET is_active = is_active WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
                 let users = scalar_i64!(
                     &mut *tx,
                     "SELECT COUNT(*) FROM users WHERE rank_id = $1",

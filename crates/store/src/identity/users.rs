@@ -76,15 +76,20 @@ macro_rules! user_id_by_login {
     }};
 }
 
-/// Department and rank must exist in the organization and be active.
+/// Department and rank must exist in the organization and be active. `$lock` is
+/// [`Store::for_share`]: on PostgreSQL the rows stay share-locked until commit, so an
+/// inactivation (which locks the row before counting its users) waits for this user or
+/// this user waits for it, and never both pass.
 macro_rules! check_placement {
-    ($tx:expr, $org:expr, $rank:expr, $dept:expr) => {{
-        let active: Option<bool> =
-            sqlx::query_scalar("SELECT is_active FROM ranks WHERE org_id = $1 AND id = $2")
-                .bind($org.0)
-                .bind($rank.0)
-                .fetch_optional(&mut *$tx)
-                .await?;
+    ($tx:expr, $lock:expr, $org:expr, $rank:expr, $dept:expr) => {{
+        let active: Option<bool> = sqlx::query_scalar(&format!(
+            "SELECT is_active FROM ranks WHERE org_id = $1 AND id = $2{}",
+            $lock
+        ))
+        .bind($org.0)
+        .bind($rank.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
         match active {
             None => return Err(Error::not_found("Rank", $rank).into()),
             Some(false) => {
@@ -92,12 +97,14 @@ macro_rules! check_placement {
             }
             Some(true) => {}
         }
-        let active: Option<bool> =
-            sqlx::query_scalar("SELECT is_active FROM departments WHERE org_id = $1 AND id = $2")
-                .bind($org.0)
-                .bind($dept.0)
-                .fetch_optional(&mut *$tx)
-                .await?;
+        let active: Option<bool> = sqlx::query_scalar(&format!(
+            "SELECT is_active FROM departments WHERE org_id = $1 AND id = $2{}",
+            $lock
+        ))
+        .bind($org.0)
+        .bind($dept.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
         match active {
             None => return Err(Error::not_found("Department", $dept).into()),
             Some(false) => {
@@ -193,7 +200,7 @@ impl Store {
         let new = checked(new)?;
         let password_hash = hash(new.password.as_ref()).await?;
         let id = write_tx!(self, |tx| {
-            check_placement!(tx, org, new.rank_id, new.department_id);
+            check_placement!(tx, self.for_share(), org, new.rank_id, new.department_id);
             if user_id_by_login!(&mut *tx, org, &new.login).is_some() {
                 return Err(Error::DuplicateName.into());
             }
@@ -230,7 +237,7 @@ impl Store {
                 let rank = patch.rank_id.or(rank.map(RankId));
                 let dept = patch.department_id.or(dept.map(DeptId));
                 if let (Some(rank), Some(dept)) = (rank, dept) {
-                    check_placement!(tx, org, rank, dept);
+                    check_placement!(tx, self.for_share(), org, rank, dept);
                 }
             }
             sqlx::query(
@@ -322,7 +329,7 @@ impl Store {
             for (i, (u, hashed)) in prepared.iter().enumerate() {
                 let existing = by_login.get(&fold(&u.login)).copied();
                 let placed: Result<()> = async {
-                    check_placement!(tx, org, u.rank_id, u.department_id);
+                    check_placement!(tx, self.for_share(), org, u.rank_id, u.department_id);
                     Ok(())
                 }
                 .await;

@@ -13,6 +13,7 @@ use sluice_domain::identity::{DepartmentPatch, NewDepartment};
 use sluice_domain::{DeptId, Error, UserId};
 
 #[derive(Deserialize)]
+#[serde(expecting = "a Department object")]
 struct DeptIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

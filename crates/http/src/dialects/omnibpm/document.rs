@@ -19,6 +19,7 @@ use std::collections::HashMap;
 
 /// The `document` member: its id, and for submit its version and field content.
 #[derive(Deserialize)]
+#[serde(expecting = "a Document object")]
 struct DocIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

@@ -12,6 +12,7 @@ use serde_json::Value;
 use sluice_domain::{GroupId, UserId};
 
 #[derive(Deserialize)]
+#[serde(expecting = "a GroupProfile object")]
 struct GroupIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

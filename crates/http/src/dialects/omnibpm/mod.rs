@@ -118,7 +118,7 @@ pub(crate) fn router() -> Router<AppState> {
     router.fallback(not_found)
 }
 
-async fn not_found() -> OmniError {
+pub(crate) async fn not_found() -> OmniError {
     OmniError::new(StatusCode::NOT_FOUND, "Unknown API endpoint.")
 }
 

@@ -16,6 +16,7 @@ use sluice_domain::{DeptId, OrgId, RankId};
 use sluice_store::identity::ImportedUser;
 
 #[derive(Deserialize)]
+#[serde(expecting = "an Organization object")]
 struct OrgIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
@@ -115,6 +116,7 @@ pub(super) async fn update(State(app): State<AppState>, call: OrgCall) -> OmniRe
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a UserProfile object")]
 struct ImportIn {
     display_name: String,
     username: String,

@@ -12,6 +12,7 @@ use serde_json::Value;
 use sluice_domain::{Error, RankId};
 
 #[derive(Deserialize)]
+#[serde(expecting = "a UserRank object")]
 struct RankIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

@@ -25,6 +25,7 @@ pub(super) fn login_of(username: &str, org: &Organization) -> Result<String, Omn
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a UserProfile object")]
 struct UserIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

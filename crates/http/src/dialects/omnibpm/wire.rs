@@ -165,6 +165,8 @@ fn parse<T: DeserializeOwned>(key: &str, v: &Value) -> Result<T, OmniError> {
         let path = e.path().to_string();
         let at = if path == "." {
             key.to_string()
+        } else if path.starts_with('[') {
+            format!("{key}{path}")
         } else {
             format!("{key}.{path}")
         };
@@ -226,6 +228,7 @@ impl FromRequest<AppState> for MasterCall {
 
 /// A reference to another object: `{"__id__": 12}`, optionally with its `__model__`.
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "a reference {\"__id__\": id}")]
 pub(crate) struct Ref {
     #[serde(rename = "__id__", deserialize_with = "id_number")]
     pub id: i64,

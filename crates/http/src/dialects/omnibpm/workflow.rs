@@ -11,6 +11,7 @@ use sluice_domain::WorkflowId;
 
 /// A workflow as requests give it: `{"__id__": 2}`, with a `name` for create and update.
 #[derive(Deserialize)]
+#[serde(expecting = "a WorkflowDTO object")]
 struct WorkflowIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

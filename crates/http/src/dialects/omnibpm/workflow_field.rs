@@ -12,6 +12,7 @@ use sluice_domain::{Error, FieldId, NodeId};
 
 /// A field as requests give it.
 #[derive(Deserialize)]
+#[serde(expecting = "a WorkflowField object")]
 struct FieldIn {
     #[serde(rename = "__model__")]
     model: Option<String>,

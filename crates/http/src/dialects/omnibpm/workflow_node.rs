@@ -39,6 +39,7 @@ impl<'de> Deserialize<'de> for NodeRefIn {
 
 /// A node as `workflow_node/create` and `update` take it.
 #[derive(Deserialize)]
+#[serde(expecting = "a ProcessFlowNode object")]
 struct NodeIn {
     #[serde(rename = "__model__")]
     model: Option<String>,
