@@ -27,6 +27,8 @@ pub struct Store {
     backend: Backend,
     /// Finalized workflow versions as the engine walks them.
     definitions: std::sync::Arc<documents::DefinitionCache>,
+    /// Document serial numbers reserved ahead (PostgreSQL).
+    serials: std::sync::Arc<documents::SerialBlocks>,
     /// Wakes the deadline worker when a command writes a deadline.
     deadline_signal: std::sync::Arc<tokio::sync::Notify>,
 }
@@ -39,6 +41,7 @@ impl Store {
             backend,
             definitions: Default::default(),
             deadline_signal: Default::default(),
+            serials: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

@@ -145,7 +145,8 @@ CREATE TABLE documents (
     last_time     TIMESTAMPTZ NOT NULL,
     completed_at  TIMESTAMPTZ,
     UNIQUE (org_id, id),
-    FOREIGN KEY (org_id, workflow_id) REFERENCES workflows (org_id, id) ON DELETE CASCADE,
+    -- No cascade: a version with documents is never deleted (checked, and enforced here).
+    FOREIGN KEY (org_id, workflow_id) REFERENCES workflows (org_id, id),
     FOREIGN KEY (org_id, creator_id) REFERENCES users (org_id, id)
 );
 CREATE INDEX documents_workflow ON documents (workflow_id);

@@ -24,6 +24,8 @@ pub struct NewDocument {
 /// Longest title and comment.
 const MAX_TITLE_CHARS: usize = 500;
 const MAX_COMMENT_BYTES: usize = 64 * 1024;
+/// Most users `document/assign_agent` makes responsible for one node.
+const MAX_AGENTS: usize = 1000;
 
 /// Now, to the microsecond: what PostgreSQL keeps and what OmniBPM's datetimes show, so a
 /// time a client reads back (for `document/list`'s inclusive bounds) matches on SQLite too.
@@ -290,6 +292,7 @@ impl Store {
         let def = self.definition(org, new.workflow).await?;
         self.check_actor(org, new.actor).await?;
         let now = micros_now();
+        let reserved = self.reserved_serial(org, now).await?;
         let id = write_tx!(self, |tx| {
             let row: Option<(i64, bool, String)> = sqlx::query_as(
                 // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
@@ -324,17 +327,22 @@ impl Store {
                 .into());
             }
             let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
-            let day = now.format("%Y%m%d").to_string();
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
-                 ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
-                 RETURNING last",
-            )
-            .bind(org.0)
-            .bind(&day)
-            .fetch_one(&mut *tx)
-            .await?;
-            let serial = format!("Process-{day}-{seq:05}");
+            let serial = match &reserved {
+                Some(serial) => serial.clone(),
+                None => {
+                    let day = super::serials::day(now);
+                    let seq: i64 = sqlx::query_scalar(
+                        "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
+                         ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
+                         RETURNING last",
+                    )
+                    .bind(org.0)
+                    .bind(&day)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    super::serials::format(&day, seq)
+                }
+            };
             // Inserted at version 0 and empty, then written like any other change.
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
@@ -712,6 +720,19 @@ impl Store {
         agents: &[UserId],
     ) -> Result<()> {
         let now = micros_now();
+        let agents: Vec<UserId> = agents
+            .iter()
+            .copied()
+            .collect::<BTreeSet<UserId>>()
+            .into_iter()
+            .collect();
+        let agents = &agents[..];
+        if agents.len() > MAX_AGENTS {
+            return Err(Error::invalid(format!(
+                "agents: at most {MAX_AGENTS} users can be responsible for a node."
+            ))
+            .into());
+        }
         self.check_actor(org, actor).await?;
         write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);

@@ -10,6 +10,7 @@ mod definitions;
 mod lookups;
 mod reads;
 mod records;
+mod serials;
 
 pub use commands::NewDocument;
 pub(crate) use definitions::DefinitionCache;
@@ -17,6 +18,7 @@ pub use reads::{DocumentFilter, DocumentView};
 pub use records::{
     CcRecord, DocumentRecord, DocumentSummary, LogRecord, SignatureDetail, SignatureRecord,
 };
+pub(crate) use serials::SerialBlocks;
 
 use sluice_domain::UserId;
 

@@ -239,6 +239,13 @@ impl Store {
         write_tx!(self, |tx| {
             let w = workflow_in!(&mut *tx, org, id);
             lock_family!(tx, w.family_id);
+            // Lock the version's row before counting: document/create holds a share lock on
+            // it (PostgreSQL), so a document being created is either counted or sees no
+            // version. SQLite has one writer.
+            sqlx::query("UPDATE workflows SET is_active = is_active WHERE id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
             let documents = scalar_i64!(
                 &mut *tx,
                 "SELECT COUNT(*) FROM documents WHERE org_id = $1 AND workflow_id = $2",
