@@ -294,7 +294,8 @@ impl Case {
     /// Sends the document back to the state just before the signature `target` (whose
     /// routing state before it is `route_before`); the store invalidates `target` and every
     /// later signature. In process, a responsible user may reject; a completed document is
-    /// revived by a user with the revivable permission.
+    /// revived by a user with the revivable permission. The nodes sent back to become current
+    /// again `now`: their `autocomplete_deadline`s count from the reject.
     pub fn reject(
         &mut self,
         user: UserId,
@@ -302,6 +303,7 @@ impl Case {
         target_invalidated: bool,
         route_before: Route,
         can_revive: bool,
+        now: DateTime<Utc>,
     ) -> Result<()> {
         match self.status {
             Status::Processing if self.awaiting(user).is_empty() => {
@@ -325,6 +327,11 @@ impl Case {
             ));
         }
         self.route = route_before;
+        for run in self.route.nodes.values_mut() {
+            if run.state == RunState::Current {
+                run.entered_at = now;
+            }
+        }
         self.status = Status::Processing;
         self.completed_at = None;
         self.version += 1;

@@ -293,7 +293,9 @@ impl Route {
                     return;
                 }
                 run.candidates = Some(vec![chain[0].user]);
-                run.chain = chain;
+                // A reference user who already holds the rank needs one supervisor's
+                // signature, whatever that supervisor's rank: the chain ends with them.
+                run.chain = if already { chain[..1].to_vec() } else { chain };
             }
         }
     }

@@ -100,6 +100,12 @@ fn lookup(l: &Lookup) -> Found {
                     required,
                     chain: chain[1..].to_vec(),
                 },
+                // User 10 (level 1) works under 7 too.
+                10 => Found::Supervisors {
+                    level: Some(1),
+                    required,
+                    chain,
+                },
                 _ => Found::Supervisors {
                     level: Some(1),
                     required,
@@ -381,6 +387,18 @@ fn at_least_one_supervisor_signs_unless_told_otherwise() {
     });
     let def = Definition::new(workflow(), vec![], vec![node(1, s, &[])]);
     assert_eq!(start(&def, 7).status, Status::Completed);
+    // User 10 (level 1) already holds rank 1: their direct supervisor 7 signs, though only
+    // level 3, and that is enough.
+    let s = spec(Assignee::Supervisor {
+        rank: RankId(1),
+        reference_node: None,
+        at_least_one: true,
+    });
+    let def = Definition::new(workflow(), vec![], vec![node(1, s, &[])]);
+    let mut case = start(&def, 10);
+    assert_eq!(case.acting_users(), vec![UserId(7)]);
+    submit(&def, &mut case, 7, json!({})).unwrap();
+    assert_eq!(case.status, Status::Completed);
 }
 
 #[test]
@@ -484,7 +502,8 @@ fn reject_restores_the_routing_before_the_target_signature() {
             SignatureKind::Next,
             false,
             before_first.clone(),
-            false
+            false,
+            t0()
         )
         .is_err());
     assert!(case
@@ -493,7 +512,8 @@ fn reject_restores_the_routing_before_the_target_signature() {
             SignatureKind::Rej,
             false,
             before_first.clone(),
-            false
+            false,
+            t0()
         )
         .is_err());
     assert!(case
@@ -502,11 +522,19 @@ fn reject_restores_the_routing_before_the_target_signature() {
             SignatureKind::Next,
             true,
             before_first.clone(),
-            false
+            false,
+            t0()
         )
         .is_err());
-    case.reject(UserId(9), SignatureKind::Next, false, before_first, false)
-        .unwrap();
+    case.reject(
+        UserId(9),
+        SignatureKind::Next,
+        false,
+        before_first,
+        false,
+        t0(),
+    )
+    .unwrap();
     assert_eq!(current(&case), vec![1]);
     assert_eq!(case.acting_users(), vec![UserId(1)]);
     assert_eq!(case.version, 4);
@@ -522,9 +550,16 @@ fn completed_documents_are_revived_only_with_the_permission() {
     }
     assert_eq!(case.status, Status::Completed);
     assert!(case
-        .reject(UserId(5), SignatureKind::Next, false, before.clone(), false)
+        .reject(
+            UserId(5),
+            SignatureKind::Next,
+            false,
+            before.clone(),
+            false,
+            t0()
+        )
         .is_err());
-    case.reject(UserId(5), SignatureKind::Next, false, before, true)
+    case.reject(UserId(5), SignatureKind::Next, false, before, true, t0())
         .unwrap();
     assert_eq!(case.status, Status::Processing);
     assert!(case.completed_at.is_none());
@@ -622,6 +657,43 @@ fn deadlines_skip_nodes_once_passed() {
     settle(&def, &mut case);
     assert_eq!(current(&case), vec![3 - 1]);
     assert!(case.deadlines(&def).is_empty());
+}
+
+#[test]
+fn a_reject_restarts_the_deadlines_of_the_nodes_it_sends_back_to() {
+    let mut s = spec(Assignee::User(UserId(2)));
+    s.autocomplete_deadline = 60;
+    let def = Definition::new(
+        workflow(),
+        vec![],
+        vec![
+            node(1, spec(Assignee::Creator), &[2]),
+            node(2, s, &[3]),
+            node(3, spec(Assignee::User(UserId(3))), &[]),
+        ],
+    );
+    let mut case = start(&def, 1);
+    submit(&def, &mut case, 1, json!({})).unwrap();
+    let before_approval = case.route.clone();
+    submit(&def, &mut case, 2, json!({})).unwrap();
+    assert!(case.deadlines(&def).is_empty());
+    // Sent back two hours later: the approval has its full minute again.
+    let later = t0() + chrono::Duration::hours(2);
+    case.reject(
+        UserId(3),
+        SignatureKind::Next,
+        false,
+        before_approval,
+        false,
+        later,
+    )
+    .unwrap();
+    assert_eq!(current(&case), vec![2]);
+    assert_eq!(
+        case.deadlines(&def),
+        vec![(NodeId(2), later + chrono::Duration::seconds(60))]
+    );
+    assert!(case.expire(&def, NodeId(2), later).is_err(), "not yet");
 }
 
 #[test]
@@ -782,7 +854,7 @@ proptest! {
                 }
                 Cmd::Reject(u, i) => match history.get(i).cloned() {
                     Some((route, invalid)) => {
-                        let r = case.reject(UserId(u), SignatureKind::Next, invalid, route, u == 9);
+                        let r = case.reject(UserId(u), SignatureKind::Next, invalid, route, u == 9, t0());
                         if r.is_ok() { for h in history.iter_mut().skip(i) { h.1 = true; } }
                         r
                     }
@@ -814,4 +886,34 @@ proptest! {
             last = case.version;
         }
     }
+}
+
+#[test]
+fn a_cc_receiver_sees_what_the_sending_node_shows() {
+    let mut s = spec(Assignee::User(UserId(2)));
+    s.fields = FieldAccess::close(
+        None,
+        None,
+        Some(vec![FieldId(1)]),
+        &[FieldId(1), FieldId(2)],
+    )
+    .unwrap();
+    let def = Definition::new(
+        workflow(),
+        vec![
+            field(1, "Shown", DataType::Utf8),
+            field(2, "Secret", DataType::Utf8),
+        ],
+        vec![node(1, s, &[])],
+    );
+    let mut case = start(&def, 1);
+    let mut cc = case
+        .cc(&def, UserId(2), UserId(4), NodeId(1), false, true)
+        .unwrap();
+    cc.id = CcId(1);
+    case.ccs.push(cc);
+    let a = Abilities::of(&def, &case, UserId(4), Grants::default());
+    assert_eq!(a.visible, [FieldId(1)].into_iter().collect());
+    let creator = Abilities::of(&def, &case, UserId(1), Grants::default());
+    assert_eq!(creator.visible.len(), 2);
 }

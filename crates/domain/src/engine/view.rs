@@ -47,8 +47,9 @@ impl Abilities {
             .iter()
             .flat_map(|n| n.spec.fields.editable.iter().copied())
             .collect();
-        // A user sees what the nodes they take part in show; someone who takes part in no
-        // node (the creator, a CC receiver, a viewer) sees every active field.
+        // A user sees what the nodes they take part in show, a CC receiver what the node the
+        // CC came from shows; someone with no part in any node (the creator, a viewer with
+        // permission) sees every active field.
         let involved: Vec<_> = case
             .route
             .nodes
@@ -57,7 +58,9 @@ impl Abilities {
                 r.candidates.as_ref().is_some_and(|c| c.contains(&user))
                     || r.signers.contains(&user)
             })
-            .filter_map(|(id, _)| def.node(*id))
+            .map(|(id, _)| *id)
+            .chain(case.ccs.iter().filter(|c| c.to == user).map(|c| c.node))
+            .filter_map(|id| def.node(id))
             .collect();
         let active: BTreeSet<FieldId> = def.active_fields().map(|f| f.id).collect();
         let visible: BTreeSet<FieldId> = if involved.is_empty() {

@@ -6,6 +6,8 @@ mod native;
 mod oauth2;
 mod omnibpm_department;
 mod omnibpm_document;
+mod omnibpm_document_cc;
+mod omnibpm_document_list;
 mod omnibpm_document_routing;
 mod omnibpm_group;
 mod omnibpm_organization;

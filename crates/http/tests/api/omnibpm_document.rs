@@ -302,31 +302,6 @@ pub async fn call(app: &TestApp, org: &Org, path: &str, mut body: Value) -> (u16
     app.omni(path, body).await
 }
 
-/// The latest version of a document.
-pub async fn version(app: &TestApp, org: &Org, doc: i64, viewer: i64) -> i64 {
-    get(app, org, doc, viewer).await["latest_version"]
-        .as_i64()
-        .expect("latest_version")
-}
-
-/// A submit of the current version as `user` (read as `user`), without asserting.
-pub async fn try_submit(
-    app: &TestApp,
-    org: &Org,
-    doc: i64,
-    user: i64,
-    content: Value,
-) -> (u16, Value) {
-    let v = version(app, org, doc, user).await;
-    call(
-        app,
-        org,
-        "document/submit",
-        json!({"document": {"__id__": doc, "latest_version": v, "field_content": content}, "user": {"__id__": user}, "comment": "ok"}),
-    )
-    .await
-}
-
 /// A submit of `version` that must be refused with `status`; returns the message.
 pub async fn submit_err(
     app: &TestApp,
@@ -513,6 +488,12 @@ both! {
         assert_eq!(status, 409);
         assert_eq!(v, json!({"RMSG": "Outdated Document Version:Outdated document.", "RESPONSE": "Outdated Document Version"}));
     }
+}
+
+/// The spec's DECIMAL example, `{"type": "decimal", "value": 3.14}` (from text: clippy takes
+/// the literal for an approximate π).
+pub fn spec_decimal() -> Value {
+    serde_json::from_str(r#"{"type": "decimal", "value": 3.14}"#).expect("JSON")
 }
 
 /// A `field_content` object from `(field id, value)` pairs.
@@ -718,7 +699,7 @@ both! {
             (fc(&[(day, json!("yesterday"))]), "Day".into()),
             (fc(&[(day, json!({"type": "datetime", "value": "2017-13-45T00:00:00+08:00"}))]), "Day".into()),
             (fc(&[(day, json!(1_513_094_400))]), "Day".into()),
-            (fc(&[(day, json!({"type": "decimal", "value": 3.14}))]), "Day".into()),
+            (fc(&[(day, spec_decimal())]), "Day".into()),
             (fc(&[(urgent, json!("true"))]), "Urgent".into()),
             (fc(&[(urgent, json!(1))]), "Urgent".into()),
             (fc(&[(total, json!(4))]), "Total".into()),
@@ -737,7 +718,7 @@ both! {
         let good = fc(&[
             (n, json!(21)),
             (t, json!("Free text")),
-            (d, json!({"type": "decimal", "value": 3.14})),
+            (d, spec_decimal()),
             (day, json!({"type": "datetime", "value": "2017-12-13T00:00:0.000+08:00"})),
             (urgent, json!(true)),
         ]);
@@ -749,7 +730,7 @@ both! {
         let c = &got["field_content"];
         assert_eq!(c[n.to_string()], 21);
         assert_eq!(c[t.to_string()], "Free text");
-        assert_eq!(c[d.to_string()], json!({"type": "decimal", "value": 3.14}));
+        assert_eq!(c[d.to_string()], spec_decimal());
         assert_eq!(c[day.to_string()], json!({"type": "datetime", "value": "2017-12-13T00:00:00+08:00"}));
         assert_eq!(c[urgent.to_string()], true);
         assert_eq!(c[total.to_string()], 42, "FORMULA computed: {c}");
@@ -1145,5 +1126,210 @@ both! {
         assert_eq!(get(&app, org, id, clerk).await["logs"].as_array().unwrap().len(), 6);
         app.err(org, "document/log", json!({"document": {"__id__": 999_999_999}}), 404).await;
         app.err(org, "document/log", json!({}), 400).await;
+    }
+}
+
+both! {
+    async fn bad_input_is_refused_in_the_omnibpm_form_and_changes_nothing(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let clerk = co.clerk(&app, "clerk").await;
+        let boss = co.clerk(&app, "boss").await;
+        let gone = co.user_at(&app, "gone", co.dept("MIS Department"), co.rank("Specialist"), json!({"is_active": false})).await;
+        let wf = new_workflow(&app, org, "Leave").await;
+        let days = field(&app, org, wf, "Days", "INT").await;
+        let a = node(&app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1, "editable_fields": refs(&[days])})).await;
+        let b = node(&app, org, wf, json!({"note": "Chosen", "as_specified": true, "job_assignment_node": {"__id__": a}, "job_assignment_type": "ASSIGN", "n_sign": 1})).await;
+        link(&app, org, a, b).await;
+        activate(&app, org, wf).await;
+        let id = create_id(&app, org, wf, clerk, "Leave").await;
+        app.ok(org, "document/cc", json!({"document": {"__id__": id}, "from_user": {"__id__": clerk}, "to_user": {"__id__": boss}, "node": {"__id__": a}, "reply_required": true})).await;
+        let cc = get(&app, org, id, clerk).await["cc_list"][0]["__id__"].as_i64().unwrap();
+        // Another organization's objects.
+        let other = Co::new(&app, "OTHER").await;
+        let theirs = other.clerk(&app, "theirs").await;
+        let (owf, onode) = one_step(&app, &other.org, "Theirs").await;
+        let odoc = create_id(&app, &other.org, owf, theirs, "Theirs").await;
+        app.ok(&other.org, "document/submit", json!({"document": {"__id__": odoc, "latest_version": 1}, "user": {"__id__": theirs}})).await;
+        let osig = sigs(&get(&app, &other.org, odoc, theirs).await, "signatures")[0]["__id__"].as_i64().unwrap();
+        let own_doc = create_id(&app, org, wf, clerk, "Another").await;
+
+        let before = get(&app, org, id, clerk).await;
+        let before_log = logs(&app, org, id).await;
+        let doc = json!({"__id__": id});
+        let me = json!({"__id__": clerk});
+        let nul = "a\u{0}b";
+        let long = "x".repeat(70 * 1024);
+        let submit = |d: Value, extra: Value| {
+            let mut b = json!({"document": d, "user": me});
+            for (k, v) in extra.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            b
+        };
+        // Version 2: created, then CCd.
+        let v1 = |fc: Value| json!({"__id__": id, "latest_version": 2, "field_content": fc});
+        let cases: Vec<(&str, Value, u16)> = vec![
+            // document/get
+            ("document/get", json!({"user": me}), 400),
+            ("document/get", json!({"document": 5, "user": me}), 400),
+            ("document/get", json!({"document": "5", "user": me}), 400),
+            ("document/get", json!({"document": {}, "user": me}), 400),
+            ("document/get", json!({"document": {"__id__": "abc"}, "user": me}), 400),
+            ("document/get", json!({"document": {"__id__": 1.5}, "user": me}), 400),
+            ("document/get", json!({"document": {"__id__": 1e30}, "user": me}), 400),
+            ("document/get", json!({"document": {"__id__": id, "__model__": "UserProfile"}, "user": me}), 400),
+            ("document/get", json!({"document": doc}), 400),
+            ("document/get", json!({"document": doc, "user": {"__id__": clerk, "__model__": "Document"}}), 400),
+            ("document/get", json!({"document": doc, "user": {"__id__": 999_999_999}}), 404),
+            ("document/get", json!({"document": doc, "user": {"__id__": theirs}}), 404),
+            ("document/get", json!({"document": {"__id__": odoc}, "user": me}), 404),
+            ("document/get", json!({"document": {"__id__": -1}, "user": me}), 404),
+            ("document/get", json!({"document": {"__id__": i64::MAX}, "user": me}), 404),
+            ("document/get", json!({"document": doc, "user": me, "version": i64::MAX}), 400),
+            // document/create
+            ("document/create", json!({"creator": me, "document": {"title": "T"}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "document": {"title": "T"}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "document": {}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "document": {"title": 5}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "document": {"title": "x".repeat(501)}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "document": {"title": nul}}), 400),
+            ("document/create", json!({"workflow": {"__id__": "x"}, "creator": me, "document": {"title": "T"}}), 400),
+            ("document/create", json!({"workflow": {"__id__": wf, "__model__": "Document"}, "creator": me, "document": {"title": "T"}}), 400),
+            ("document/create", json!({"workflow": {"__id__": owf}, "creator": me, "document": {"title": "T"}}), 404),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": {"__id__": theirs}, "document": {"title": "T"}}), 404),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "delegated_user": {"__id__": theirs}, "document": {"title": "T"}}), 404),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": {"__id__": gone}, "document": {"title": "T"}}), 403),
+            ("document/create", json!({"workflow": {"__id__": wf}, "creator": me, "delegated_user": "me", "document": {"title": "T"}}), 400),
+            // document/submit
+            ("document/submit", submit(json!({"__id__": id, "field_content": {}}), json!({})), 400),
+            ("document/submit", submit(json!({"__id__": id, "latest_version": "1"}), json!({})), 400),
+            ("document/submit", submit(json!({"__id__": id, "latest_version": 1.5}), json!({})), 400),
+            ("document/submit", submit(json!({"latest_version": 1}), json!({})), 400),
+            ("document/submit", submit(v1(json!([])), json!({})), 400),
+            ("document/submit", submit(v1(json!("x")), json!({})), 400),
+            ("document/submit", submit(v1(fc(&[(days, json!("x"))])), json!({})), 400),
+            ("document/submit", submit(v1(json!({"9223372036854775808": 1})), json!({})), 400),
+            ("document/submit", submit(v1(json!({"-5": 1})), json!({})), 400),
+            ("document/submit", json!({"document": v1(json!({}))}), 400),
+            ("document/submit", submit(v1(json!({})), json!({"user": {"__id__": theirs}})), 404),
+            ("document/submit", submit(v1(json!({})), json!({"user": {"__id__": 999_999_999}})), 404),
+            ("document/submit", submit(v1(json!({})), json!({"delegated_user": {"__id__": theirs}})), 404),
+            ("document/submit", submit(v1(json!({})), json!({"comment": 5})), 400),
+            ("document/submit", submit(v1(json!({})), json!({"comment": long})), 400),
+            ("document/submit", submit(v1(json!({})), json!({"comment": nul})), 400),
+            ("document/submit", submit(json!({"__id__": odoc, "latest_version": 2}), json!({})), 404),
+            ("document/submit", submit(json!({"__id__": id, "latest_version": 2}), json!({"user": {"__id__": boss}})), 403),
+            // document/reject
+            ("document/reject", submit(doc.clone(), json!({})), 400),
+            ("document/reject", submit(doc.clone(), json!({"signature": {"__id__": "x"}})), 400),
+            ("document/reject", submit(doc.clone(), json!({"signature": 5})), 400),
+            ("document/reject", submit(doc.clone(), json!({"signature": {"__id__": 999_999_999}})), 404),
+            ("document/reject", submit(doc.clone(), json!({"signature": {"__id__": osig}})), 404),
+            ("document/reject", submit(json!({"__id__": odoc}), json!({"signature": {"__id__": osig}})), 404),
+            // document/cancel, document/revoke
+            ("document/cancel", json!({"document": doc}), 400),
+            ("document/cancel", json!({"user": me}), 400),
+            ("document/cancel", json!({"document": {"__id__": odoc}, "user": me}), 404),
+            ("document/cancel", json!({"document": doc, "user": {"__id__": theirs}}), 404),
+            ("document/cancel", json!({"document": doc, "user": {"__id__": boss}}), 403),
+            ("document/revoke", json!({"document": doc}), 400),
+            ("document/revoke", json!({"document": doc, "user": me}), 409),
+            ("document/revoke", json!({"document": {"__id__": odoc}, "user": me}), 404),
+            // document/assign_agent
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}, "agents": {}})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}, "agents": []})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}, "agents": [5]})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}, "agents": refs(&[theirs])})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"agents": refs(&[boss])})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": onode}, "agents": refs(&[boss])})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": 999_999_999}, "agents": refs(&[boss])})), 400),
+            ("document/assign_agent", submit(doc.clone(), json!({"node": {"__id__": b}, "agents": refs(&[boss]), "user": {"__id__": boss}})), 403),
+            // document/cc, cc/list_target, cc/reply
+            ("document/cc", json!({"document": doc, "from_user": me, "node": {"__id__": a}}), 400),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": boss}}), 400),
+            ("document/cc", json!({"document": doc, "to_user": {"__id__": boss}, "node": {"__id__": a}}), 400),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": boss}, "node": {"__id__": a}, "reply_required": "yes"}), 400),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": boss}, "node": {"__id__": a}, "comment": nul}), 400),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": boss}, "node": {"__id__": a}, "comment": long}), 400),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": theirs}, "node": {"__id__": a}}), 404),
+            ("document/cc", json!({"document": doc, "from_user": me, "to_user": {"__id__": boss}, "node": {"__id__": onode}}), 400),
+            ("document/cc", json!({"document": {"__id__": odoc}, "from_user": me, "to_user": {"__id__": boss}, "node": {"__id__": a}}), 404),
+            ("document/cc/list_target", json!({"document": doc}), 400),
+            ("document/cc/list_target", json!({"document": {"__id__": odoc}, "user": me}), 404),
+            ("document/cc/reply", json!({"document": doc, "user": {"__id__": boss}}), 400),
+            ("document/cc/reply", json!({"document": doc, "user": {"__id__": boss}, "cc": {"__id__": "x"}}), 400),
+            ("document/cc/reply", json!({"document": doc, "user": {"__id__": boss}, "cc": {"__id__": cc}, "comment": nul}), 400),
+            ("document/cc/reply", json!({"document": doc, "user": {"__id__": boss}, "cc": {"__id__": cc}, "comment": 7}), 400),
+            ("document/cc/reply", json!({"document": {"__id__": own_doc}, "user": {"__id__": boss}, "cc": {"__id__": cc}}), 404),
+            ("document/cc/reply", json!({"document": doc, "user": {"__id__": theirs}, "cc": {"__id__": cc}}), 404),
+            // document/log
+            ("document/log", json!({"document": {"__id__": odoc}}), 404),
+            ("document/log", json!({"document": []}), 400),
+        ];
+        for (path, body, status) in cases {
+            let (got, v) = call(&app, org, path, body.clone()).await;
+            assert_refused(got, &v, &format!("{path} {body}"));
+            assert_eq!(got, status, "{path} {body}: {v}");
+            assert_eq!(get(&app, org, id, clerk).await, before, "{path} {body} changed the document");
+        }
+        // Bodies that are not JSON objects.
+        for raw in ["", "not json", "[1, 2]", "\"document\"", "{\"document\": "] {
+            let res = app
+                .client
+                .post(format!("{}/api/v0.1/document/submit/", app.url))
+                .header("content-type", "application/json")
+                .body(raw.to_string())
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let v: Value = res.json().await.unwrap();
+            assert_refused(status, &v, raw);
+        }
+        assert_eq!(logs(&app, org, id).await, before_log);
+        // The other organization's document is untouched too.
+        assert_eq!(get(&app, &other.org, odoc, theirs).await["latest_version"], 2);
+    }
+}
+
+both! {
+    async fn concurrent_commands_on_one_document_serialize_cleanly(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let clerk = co.clerk(&app, "clerk").await;
+        let boss = co.clerk(&app, "boss").await;
+        let friend = co.clerk(&app, "friend").await;
+        let (wf, a, _) = two_steps(&app, org, "Busy", boss).await;
+        for round in 0..5 {
+            let id = create_id(&app, org, wf, clerk, &format!("Round {round}")).await;
+            let doc = json!({"__id__": id});
+            let me = json!({"__id__": clerk});
+            let with_key = |mut b: Value| {
+                b["api_key"] = json!(org.key);
+                b
+            };
+            let (s, c, x, g, l) = tokio::join!(
+                app.omni("document/submit", with_key(json!({"document": {"__id__": id, "latest_version": 1}, "user": me}))),
+                app.omni("document/cc", with_key(json!({"document": doc, "from_user": me, "to_user": {"__id__": friend}, "node": {"__id__": a}, "reply_required": true}))),
+                app.omni("document/cancel", with_key(json!({"document": doc, "user": me}))),
+                app.omni("document/get", with_key(json!({"document": doc, "user": me}))),
+                app.omni("document/list", with_key(json!({"current_user": me, "all_document": true}))),
+            );
+            for (what, (status, v)) in [("submit", &s), ("cc", &c), ("cancel", &x), ("get", &g), ("list", &l)] {
+                assert!([200, 403, 409].contains(status), "round {round} {what}: {status} {v}");
+            }
+            assert_eq!((g.0, l.0), (200, 200));
+            let changes = [&s, &c, &x].iter().filter(|r| r.0 == 200).count() as i64;
+            let d = get(&app, org, id, clerk).await;
+            assert_eq!(d["latest_version"], 1 + changes, "round {round}: {s:?} {c:?} {x:?}");
+            assert_eq!(sigs(&d, "all_signatures").len(), usize::from(s.0 == 200), "round {round}");
+            assert_eq!(d["cc_list"].as_array().unwrap().len(), usize::from(c.0 == 200), "round {round}");
+            assert_eq!(d["is_cancelled"], x.0 == 200, "round {round}");
+            let entries = logs(&app, org, id).await;
+            assert_eq!(entries.len() as i64, 1 + changes, "round {round}");
+        }
     }
 }

@@ -95,7 +95,8 @@ both! {
         submit_err(&app, org, id, 2, other, json!({}), 403).await;
         let r = submit(&app, org, id, boss, json!({})).await;
         assert_eq!(r["is_complete"], true);
-        // An inactive user node nobody can sign stays with that user... until reactivated.
+        assert_eq!(r["is_completed"], true, "the spec's text names it is_completed");
+        // Done: nothing is current, nobody signs.
         let d = get(&app, org, id, boss).await;
         assert_eq!((d["current_nodes_ids"].clone(), ids(&d["completed_nodes_ids"])), (json!([]), vec![a, b]));
         submit_err(&app, org, id, 3, boss, json!({}), 409).await;
@@ -170,6 +171,20 @@ both! {
         submit_err(&app, org, id, 3, ext, json!({}), 403).await;
         let r = submit(&app, org, id, clerk, json!({})).await;
         assert_eq!(r["is_complete"], true);
+
+        // Who may sign is decided when the node is entered: later membership changes do
+        // not move the work.
+        let id = create_id(&app, org, wf, clerk, "Fixed").await;
+        let r3 = co.clerk(&app, "r3").await;
+        app.ok(org, "group/user/add", json!({"group": {"__id__": reviewers}, "users": refs(&[r3])})).await;
+        app.ok(org, "group/user/remove", json!({"group": {"__id__": reviewers}, "users": refs(&[r1])})).await;
+        assert_eq!(current_users(&app, &co, id, clerk).await, sorted(&[r1, r2]));
+        submit_err(&app, org, id, 1, r3, json!({}), 403).await;
+        submit(&app, org, id, r1, json!({})).await;
+        submit(&app, org, id, r2, json!({})).await;
+        // The next document takes the new members.
+        let id = create_id(&app, org, wf, clerk, "New members").await;
+        assert_eq!(current_users(&app, &co, id, clerk).await, sorted(&[r2, r3]));
     }
 
     async fn a_supervisor_node_walks_up_until_the_required_rank(app) {
@@ -254,6 +269,17 @@ both! {
         let (wf, _) = supervisor_flow(&app, co, "Explicit", "Manager", json!({"sign_by_at_least_one_supervisor": true})).await;
         let id = create_id(&app, org, wf, director, "Sign").await;
         assert_eq!(current_users(&app, co, id, director).await, [t.mgr]);
+        // One supervisor is all it takes, even one ranked below the requirement: the
+        // creator already meets it.
+        let (wf, _) = supervisor_flow(&app, co, "Director", "Director", json!({})).await;
+        let id = create_id(&app, org, wf, director, "One is enough").await;
+        assert_eq!(current_users(&app, co, id, director).await, [t.mgr]);
+        assert_eq!(submit(&app, org, id, t.mgr, json!({})).await["is_complete"], true);
+        // A Specialist still needs a Director: lead, manager, then the CEO.
+        let id = create_id(&app, org, wf, t.clerk, "All the way").await;
+        submit(&app, org, id, t.lead, json!({})).await;
+        submit(&app, org, id, t.mgr, json!({})).await;
+        assert_eq!(current_users(&app, co, id, t.clerk).await, [t.ceo]);
     }
 
     async fn a_supervisor_node_with_nobody_above_is_skipped(app) {
@@ -321,7 +347,7 @@ both! {
         let msg = app.err(org, "document/assign_agent", assign(clerk, b, &[x]), 409).await;
         assert!(msg.contains("completed") || msg.contains("complete"), "{msg}");
         let designations: Vec<Vec<i64>> = logs(&app, org, id).await.iter().filter(|l| l["type"] == "designate").map(|l| ids(&l["users"])).collect();
-        assert_eq!(designations, [sorted(&[x, y, y]), vec![boss]]);
+        assert_eq!(designations, [sorted(&[x, y]), vec![boss]], "each agent once");
     }
 
     async fn department_and_group_nodes_with_assign_take_agents_among_their_members(app) {
@@ -402,6 +428,24 @@ both! {
         assert_eq!((current(&d), ids(&d["current_users_ids"])), (vec![s2], vec![y]));
         submit_err(&app, org, id, 4, x, json!({}), 403).await;
         assert_eq!(submit(&app, org, id, y, json!({})).await["is_complete"], true);
+
+        // A COPY node entered beside its job-assignment node, before anyone signed that:
+        // its agents.
+        let wf = new_workflow(&app, org, "Copy beside").await;
+        let a = node(&app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1})).await;
+        let s1 = node(&app, org, wf, json!({"note": "Chosen", "as_specified": true, "job_assignment_node": {"__id__": a}, "job_assignment_type": "ASSIGN", "n_sign": 1})).await;
+        let s2 = node(&app, org, wf, json!({"note": "Beside", "as_specified": true, "job_assignment_node": {"__id__": s1}, "job_assignment_type": "COPY", "n_sign": 1})).await;
+        link(&app, org, a, s1).await;
+        link(&app, org, a, s2).await;
+        activate(&app, org, wf).await;
+        let id = create_id(&app, org, wf, clerk, "Beside").await;
+        app.ok(org, "document/assign_agent", json!({"document": {"__id__": id}, "user": {"__id__": clerk}, "node": {"__id__": s1}, "agents": refs(&[x, y])})).await;
+        submit(&app, org, id, clerk, json!({})).await;
+        let d = get(&app, org, id, clerk).await;
+        assert_eq!((current(&d), ids(&d["current_users_ids"])), (sorted(&[s1, s2]), sorted(&[x, y])));
+        assert_eq!(ids(&get(&app, org, id, x).await["responsible_nodes"]), sorted(&[s1, s2]));
+        submit(&app, org, id, x, json!({})).await;
+        assert_eq!(get(&app, org, id, clerk).await["is_completed"], true);
     }
 
     async fn parallel_branches_join(app) {
@@ -678,5 +722,64 @@ both! {
         app.ok(org, "document/revoke", json!({"document": {"__id__": id}, "user": {"__id__": boss}})).await;
         let last = sigs(&get(&app, org, id, boss).await, "signatures").last().unwrap()["__id__"].as_i64().unwrap();
         app.err(org, "document/reject", json!({"document": {"__id__": id}, "user": {"__id__": boss}, "signature": {"__id__": last}}), 409).await;
+    }
+
+    async fn a_node_sent_back_to_by_a_reject_gets_its_deadline_anew(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let clerk = co.clerk(&app, "clerk").await;
+        let boss = co.clerk(&app, "boss").await;
+        let fin = co.clerk(&app, "fin").await;
+        let idle = co.clerk(&app, "idle").await;
+        let wf = new_workflow(&app, org, "Timed reject").await;
+        let a = node(&app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1})).await;
+        let b = node(&app, org, wf, json!({"note": "Approve", "user": {"__id__": boss}, "n_sign": 1, "autocomplete_deadline": 2})).await;
+        let c = node(&app, org, wf, json!({"note": "Pay", "user": {"__id__": fin}, "n_sign": 1})).await;
+        // A marker entered with the approval, skipped at the same deadline.
+        let m = node(&app, org, wf, json!({"note": "Marker", "user": {"__id__": idle}, "n_sign": 1, "autocomplete_deadline": 2})).await;
+        link(&app, org, a, b).await;
+        link(&app, org, b, c).await;
+        link(&app, org, a, m).await;
+        activate(&app, org, wf).await;
+        let id = create_id(&app, org, wf, clerk, "Timed").await;
+        submit(&app, org, id, clerk, json!({})).await;
+        submit(&app, org, id, boss, json!({})).await;
+        // Once the marker is skipped, the approval's first deadline has passed.
+        let d = wait_for(&app, org, id, clerk, |d| current(d) == [c]).await;
+        assert!(ids(&d["completed_nodes_ids"]).contains(&m), "{d}");
+        let boss_sig = sigs(&d, "signatures")[1]["__id__"].as_i64().unwrap();
+        app.ok(org, "document/reject", json!({"document": {"__id__": id}, "user": {"__id__": fin}, "signature": {"__id__": boss_sig}})).await;
+        let sent_back = std::time::Instant::now();
+        // The routing before the boss signed: the approval and the marker are current again,
+        // each for a full deadline from the reject.
+        assert_eq!(current(&get(&app, org, id, clerk).await), [b, m]);
+        let d = wait_for(&app, org, id, clerk, |d| !current(d).contains(&b)).await;
+        let waited = sent_back.elapsed();
+        assert!(waited >= std::time::Duration::from_millis(1500), "skipped after {waited:?}: {d}");
+        assert_eq!(current(&d), [c]);
+    }
+
+    async fn a_huge_agent_list_is_refused_cleanly(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let clerk = co.clerk(&app, "clerk").await;
+        let x = co.clerk(&app, "x").await;
+        let wf = new_workflow(&app, org, "Assign").await;
+        let a = node(&app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1})).await;
+        let b = node(&app, org, wf, json!({"note": "Chosen", "as_specified": true, "job_assignment_node": {"__id__": a}, "job_assignment_type": "ASSIGN", "n_sign": 1})).await;
+        link(&app, org, a, b).await;
+        activate(&app, org, wf).await;
+        let id = create_id(&app, org, wf, clerk, "Assign").await;
+        let before = get(&app, org, id, clerk).await;
+        let mut many: Vec<i64> = (1..=70_000).collect();
+        many.push(x);
+        let (status, v) = call(&app, org, "document/assign_agent", json!({"document": {"__id__": id}, "user": {"__id__": clerk}, "node": {"__id__": b}, "agents": refs(&many)})).await;
+        assert_refused(status, &v, "70,000 agents");
+        assert_eq!(get(&app, org, id, clerk).await, before);
+        // Repeats count once.
+        let repeated = vec![x; 70_000];
+        app.ok(org, "document/assign_agent", json!({"document": {"__id__": id}, "user": {"__id__": clerk}, "node": {"__id__": b}, "agents": refs(&repeated)})).await;
+        submit(&app, org, id, clerk, json!({})).await;
+        assert_eq!(current_users(&app, &co, id, clerk).await, [x]);
     }
 }

@@ -21,6 +21,15 @@ pub struct NewDocument {
     pub title: String,
 }
 
+/// Stands for the store in `load_case!` when the row is read without a lock.
+pub(crate) struct Unlocked;
+
+impl Unlocked {
+    fn row_lock(&self) -> &'static str {
+        ""
+    }
+}
+
 /// Longest title and comment.
 const MAX_TITLE_CHARS: usize = 500;
 const MAX_COMMENT_BYTES: usize = 64 * 1024;
@@ -252,6 +261,11 @@ fn detail(outcome: &Outcome, extra: &Moves) -> super::SignatureDetail {
 }
 
 impl Store {
+    /// No lock: for reads outside a write transaction (see [`Store::row_lock`]).
+    pub(crate) fn unlocked(&self) -> Unlocked {
+        Unlocked
+    }
+
     /// `FOR UPDATE` on PostgreSQL; SQLite's single writer already serializes.
     pub(crate) fn row_lock(&self) -> &'static str {
         match self.backend {
@@ -404,8 +418,13 @@ impl Store {
         check_comment(comment)?;
         let now = micros_now();
         self.check_actor(org, actor).await?;
-        write_tx!(self, |tx| {
-            let (record, _) = load_case!(tx, self, org, doc);
+        // Optimistic: the client names the version it signs, so the engine works on a
+        // snapshot read outside the write transaction, and the write only checks that the
+        // version is still that one (`persist_case!`: else "Outdated Document Version").
+        // This keeps the one SQLite writer busy with writes alone.
+        let (case, before, outcome, moves, def) = read!(self, |db| {
+            let mut conn = db.acquire().await?;
+            let (record, _) = load_case!(conn, self.unlocked(), org, doc);
             let mut case = record.case;
             if case.version != expected_version {
                 return Err(Error::Outdated.into());
@@ -414,7 +433,10 @@ impl Store {
             let before = case.clone();
             let outcome = case.submit(&def, actor.user, values, now)?;
             let mut moves = Moves::default();
-            resolve_case!(tx, org, def, case, moves, now);
+            resolve_case!(conn, org, def, case, moves, now);
+            (case, before, outcome, moves, def)
+        });
+        write_tx!(self, |tx| {
             persist_case!(
                 tx,
                 def,

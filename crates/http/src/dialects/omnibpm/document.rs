@@ -133,6 +133,8 @@ pub(super) async fn submit(State(app): State<AppState>, call: OrgCall) -> OmniRe
         "version": version,
         "document": {"__id__": doc.0},
         "is_complete": complete,
+        // The spec's text names it `is_completed`, its example `is_complete`: both.
+        "is_completed": complete,
     }))
     .into_response())
 }

@@ -8,7 +8,8 @@ use sluice_domain::identity::{username, Department, Group, Organization, Rank, U
 use sluice_domain::{DeptId, RankId};
 use std::collections::HashMap;
 
-/// `{"__type__":"datetime","__value__":"2017-05-04T00:00:00+00:00"}`.
+/// `{"__type__":"datetime","__value__":"2017-05-04T00:00:00.000000+00:00"}`: microseconds, as
+/// the spec's examples show them and as `document/list`'s time bounds compare them.
 #[derive(Serialize)]
 pub(crate) struct DateTimeOut {
     #[serde(rename = "__type__")]
@@ -20,7 +21,7 @@ pub(crate) struct DateTimeOut {
 pub(crate) fn datetime(t: &DateTime<Utc>) -> DateTimeOut {
     DateTimeOut {
         kind: "datetime",
-        value: t.to_rfc3339_opts(SecondsFormat::Secs, false),
+        value: t.to_rfc3339_opts(SecondsFormat::Micros, false),
     }
 }
 
