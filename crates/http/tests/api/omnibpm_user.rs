@@ -1008,4 +1008,35 @@ both! {
         assert_eq!(v["user"]["display_name"], "Alice");
         assert_eq!(v["user"]["__id__"], u);
     }
+
+    async fn concurrent_imports_keep_each_all_or_nothing(app) {
+        // Writers that fail after writing share commits with writers that succeed (SQLite's
+        // group commit): each failed import must leave nothing, each good one everything.
+        let org = app.org("ACME").await;
+        let dept = app.id_of(&org, "department", "MIS Department").await;
+        let rank = app.id_of(&org, "rank", "Specialist").await;
+        let bad_dept = inactive_department(&app, &org).await;
+        let calls = (0..16).map(|i| {
+            let mut users: Vec<Value> = (0..5).map(|j| import_entry(&org, &format!("u{i}x{j}"), dept, rank)).collect();
+            if i % 2 == 1 {
+                users.push(import_entry(&org, &format!("u{i}bad"), bad_dept, rank));
+            }
+            let mut body = json!({"users": users});
+            body["api_key"] = json!(org.key);
+            let app = &app;
+            async move { app.omni("organization/importusers", body).await.0 }
+        });
+        let statuses = futures::future::join_all(calls).await;
+        for (i, s) in statuses.iter().enumerate() {
+            assert_eq!(*s, if i % 2 == 1 { 409 } else { 200 }, "import {i}");
+        }
+        let mut names = usernames(&app, &org).await;
+        names.sort();
+        let mut want: Vec<String> = (0..16)
+            .filter(|i| i % 2 == 0)
+            .flat_map(|i| (0..5).map(move |j| format!("u{i}x{j}@ACME")))
+            .collect();
+        want.sort();
+        assert_eq!(names, want);
+    }
 }
