@@ -1332,4 +1332,27 @@ both! {
             assert_eq!(entries.len() as i64, 1 + changes, "round {round}");
         }
     }
+
+    async fn create_answers_exactly_what_get_shows_the_creator(app) {
+        // document/create builds its answer from what it wrote; it must be get's answer.
+        let org = app.org("ACME").await;
+        let clerk = app.user(&org, "clerk").await;
+        let boss = app.user(&org, "boss").await;
+        let (wf, _) = workflow(
+            &app,
+            &org,
+            "W",
+            &[
+                json!({"note": "Claim", "as_doc_creator": true, "n_sign": 1}),
+                json!({"note": "Approve", "user": {"__id__": boss}, "n_sign": 1}),
+            ],
+            &[(0, 1)],
+        )
+        .await;
+        field(&app, &org, wf, "Amount", "INT").await;
+        activate(&app, &org, wf).await;
+        let created = create(&app, &org, wf, clerk, "Taxi").await;
+        let id = created["__id__"].as_i64().unwrap();
+        assert_eq!(created, get(&app, &org, id, clerk).await);
+    }
 }

@@ -4,7 +4,7 @@
 use super::access::{grants, CC_TARGET_SQL};
 use super::lookups::lookup;
 use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
-use super::Actor;
+use super::{Actor, DocumentView};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -111,6 +111,27 @@ macro_rules! persist_case {
     ($tx:expr, $def:expr, $before:expr, $case:expr, $now:expr, $signal:expr, $touched:expr) => {{
         let before: &Case = $before;
         let case: &Case = $case;
+        update_document!($tx, before, case, $now);
+        participants!($tx, case.id, participant_changes(before, case, $touched));
+        sync_deadlines!($tx, $def, case, $signal);
+        if case.content != before.content {
+            sqlx::query(
+                "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $2, $3)",
+            )
+            .bind(case.id.0)
+            .bind(case.version)
+            .bind(serde_json::to_string(&case.content).map_err(anyhow::Error::from)?)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
+/// Writes the document row if its version is still the one loaded (else "Outdated").
+macro_rules! update_document {
+    ($tx:expr, $before:expr, $case:expr, $now:expr) => {{
+        let before: &Case = $before;
+        let case: &Case = $case;
         let done = sqlx::query(
             "UPDATE documents SET status = $1, version = $2, field_content = $3, route = $4, \
              last_time = $5, completed_at = $6 WHERE id = $7 AND version = $8",
@@ -128,16 +149,14 @@ macro_rules! persist_case {
         if done.rows_affected() == 0 {
             return Err(Error::Outdated.into());
         }
-        let was: BTreeSet<UserId> = before.acting_users().into_iter().collect();
-        let now_acting: BTreeSet<UserId> = case.acting_users().into_iter().collect();
-        let touched: Vec<(UserId, bool)> = $touched;
-        let mut changes: Vec<(UserId, bool, bool)> = now_acting
-            .symmetric_difference(&was)
-            .filter(|u| !touched.iter().any(|(t, _)| t == *u))
-            .map(|u| (*u, now_acting.contains(u), false))
-            .collect();
-        changes.extend(touched.iter().map(|(u, signed)| (*u, now_acting.contains(u), *signed)));
-        participants!($tx, case.id, changes);
+    }};
+}
+
+/// Rewrites a document's pending deadlines (only for workflows that have some), waking the
+/// deadline worker through `$signal` (the store) when there are any.
+macro_rules! sync_deadlines {
+    ($tx:expr, $def:expr, $case:expr, $signal:expr) => {{
+        let case: &Case = $case;
         if $def.nodes.iter().any(|n| n.spec.autocomplete_deadline > 0) {
             sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1")
                 .bind(case.id.0)
@@ -150,23 +169,96 @@ macro_rules! persist_case {
                 }
             }
             for (node, due) in due {
-                sqlx::query("INSERT INTO document_deadlines (doc_id, node_id, due_at) VALUES ($1, $2, $3)")
-                    .bind(case.id.0)
-                    .bind(node.0)
-                    .bind(due)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-        }
-        if case.content != before.content {
-            sqlx::query("INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $2, $3)")
+                sqlx::query(
+                    "INSERT INTO document_deadlines (doc_id, node_id, due_at) VALUES ($1, $2, $3)",
+                )
                 .bind(case.id.0)
-                .bind(case.version)
-                .bind(serde_json::to_string(&case.content).map_err(anyhow::Error::from)?)
+                .bind(node.0)
+                .bind(due)
                 .execute(&mut *$tx)
                 .await?;
+            }
         }
     }};
+}
+
+/// The participant rows a change touches: users who start or stop acting, and `touched`
+/// (users who took part, with whether they signed).
+fn participant_changes(
+    before: &Case,
+    case: &Case,
+    touched: Vec<(UserId, bool)>,
+) -> Vec<(UserId, bool, bool)> {
+    let was: BTreeSet<UserId> = before.acting_users().into_iter().collect();
+    let now_acting: BTreeSet<UserId> = case.acting_users().into_iter().collect();
+    let mut changes: Vec<(UserId, bool, bool)> = now_acting
+        .symmetric_difference(&was)
+        .filter(|u| !touched.iter().any(|(t, _)| t == *u))
+        .map(|u| (*u, now_acting.contains(u), false))
+        .collect();
+    changes.extend(
+        touched
+            .iter()
+            .map(|(u, signed)| (*u, now_acting.contains(u), *signed)),
+    );
+    changes
+}
+
+/// The writes of a submit after the document row, as one round trip: the signature, its log
+/// entry, the participants and the field history. SQLite runs several statements in one call
+/// (`$N` parameters are shared; the log takes the signature's `last_insert_rowid()`);
+/// PostgreSQL chains them as data-modifying CTEs. Parameters: $1 document, $2 user,
+/// $3 delegate, $4 version, $5 comment, $6 detail, $7 route before, $8 time, then three per
+/// participant row, then the field content.
+fn submit_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+    let sig = "INSERT INTO signatures (doc_id, kind, user_id, login_user_id, version, comment, \
+               detail, route_before, created_at) VALUES ($1, 'NEXT', $2, $3, $4, $5, $6, $7, $8)";
+    let rows: Vec<String> = (0..participants)
+        .map(|i| {
+            let k = 9 + 3 * i;
+            format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
+        })
+        .collect();
+    let part = (!rows.is_empty()).then(|| {
+        format!(
+            "INSERT INTO document_participants (doc_id, user_id, is_current, has_signed) \
+             VALUES {} ON CONFLICT (user_id, doc_id) DO UPDATE SET \
+             is_current = excluded.is_current, \
+             has_signed = document_participants.has_signed OR excluded.has_signed",
+            rows.join(", ")
+        )
+    });
+    let ver = versions.then(|| {
+        format!(
+            "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $4, ${})",
+            9 + 3 * participants
+        )
+    });
+    let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
+               detail, created_at)";
+    if postgres {
+        let mut ctes = vec![
+            format!("s AS ({sig} RETURNING id)"),
+            format!(
+                "l AS ({log} SELECT $1, $2, $3, 'sign', 'sign', \
+                 json_build_object('signature', s.id, 'comment', $5::text)::text, $8 FROM s)"
+            ),
+        ];
+        ctes.extend(part.map(|p| format!("p AS ({p})")));
+        ctes.extend(ver.map(|v| format!("v AS ({v})")));
+        format!("WITH {} SELECT 1", ctes.join(", "))
+    } else {
+        let mut stmts = vec![
+            sig.to_string(),
+            format!(
+                "{log} VALUES ($1, $2, $3, 'sign', 'sign', \
+                 json_object('signature', last_insert_rowid(), 'comment', $5), $8)"
+            ),
+        ];
+        stmts.extend(part);
+        stmts.extend(ver);
+        stmts.join("; ")
+    }
 }
 
 /// Upserts participant rows `(user, is_current, has_signed)` of a document in one
@@ -222,6 +314,27 @@ macro_rules! log_entry {
     }};
 }
 
+/// Appends a log entry; returns its id.
+macro_rules! log_entry_id {
+    ($tx:expr, $doc:expr, $actor:expr, $action:expr, $kind:expr, $detail:expr, $now:expr) => {{
+        let actor: Actor = $actor;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, detail, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind($doc.0)
+        .bind(actor.user.0)
+        .bind(actor.delegate.0)
+        .bind($action)
+        .bind($kind)
+        .bind($detail.to_string())
+        .bind($now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+
 /// Inserts a signature; returns its id.
 macro_rules! insert_signature {
     ($tx:expr, $case:expr, $kind:expr, $actor:expr, $comment:expr, $target:expr, $detail:expr, $route_before:expr, $now:expr) => {{
@@ -261,6 +374,10 @@ fn detail(outcome: &Outcome, extra: &Moves) -> super::SignatureDetail {
 }
 
 impl Store {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.backend, crate::db::Backend::Postgres(_))
+    }
+
     /// No lock: for reads outside a write transaction (see [`Store::row_lock`]).
     pub(crate) fn unlocked(&self) -> Unlocked {
         Unlocked
@@ -292,7 +409,10 @@ impl Store {
 
     /// Creates a document of the active workflow version `new.workflow` for `new.actor`,
     /// who must hold the creatable permission; returns its id.
-    pub async fn create_document(&self, org: OrgId, new: NewDocument) -> Result<DocId> {
+    /// Creates a document and returns it as its creator sees it (the answer of
+    /// `document/create` is `document/get`'s), built from what the transaction wrote rather
+    /// than read back.
+    pub async fn create_document(&self, org: OrgId, new: NewDocument) -> Result<DocumentView> {
         let title = new.title.trim().to_string();
         if title.chars().count() > MAX_TITLE_CHARS {
             return Err(Error::invalid(format!(
@@ -307,12 +427,12 @@ impl Store {
         self.check_actor(org, new.actor).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
-        let id = write_tx!(self, |tx| {
-            let row: Option<(i64, bool, String)> = sqlx::query_as(
+        let (case, workflow, grants, serial, log_id) = write_tx!(self, |tx| {
+            let row: Option<(i64, bool, bool, String)> = sqlx::query_as(
                 // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
                 // document (and then sees it), instead of deleting under it.
                 &format!(
-                    "SELECT w.family_id, w.is_active, f.name FROM workflows w \
+                    "SELECT w.family_id, w.is_active, w.is_hidden, f.name FROM workflows w \
                      JOIN workflow_families f ON f.id = w.family_id \
                      WHERE w.org_id = $1 AND w.id = $2{}",
                     self.share_lock()
@@ -322,12 +442,13 @@ impl Store {
             .bind(new.workflow.0)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((family, is_active, name)) = row else {
+            let Some((family, is_active, is_hidden, name)) = row else {
                 return Err(Error::not_found("Workflow", new.workflow).into());
             };
             let workflow = Workflow {
                 family_id: FamilyId(family),
                 is_active,
+                is_hidden,
                 name,
                 ..def.workflow.clone()
             };
@@ -389,7 +510,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             persist_case!(tx, def, &before, &case, now, Some(self));
-            log_entry!(
+            let log_id = log_entry_id!(
                 tx,
                 case.id,
                 new.actor,
@@ -398,9 +519,46 @@ impl Store {
                 json!({"document": {"__id__": id}}),
                 now
             );
-            case.id
+            (case, workflow, g, serial, log_id)
         });
-        Ok(id)
+        let mut participants: Vec<UserId> = case.acting_users();
+        participants.push(new.actor.user);
+        participants.sort();
+        participants.dedup();
+        let mut ids = participants.clone();
+        ids.push(new.actor.delegate);
+        let users = self.users_by_ids(org, &ids).await?;
+        let logs = vec![super::LogRecord {
+            id: log_id,
+            doc_id: case.id,
+            user_id: new.actor.user,
+            delegated_user_id: new.actor.delegate,
+            action: "create".into(),
+            kind: "new_document".into(),
+            detail: json!({"document": {"__id__": case.id.0}}),
+            created_at: now,
+        }];
+        Ok(DocumentView {
+            shown_version: case.version,
+            shown_content: case.content.clone(),
+            record: super::DocumentRecord {
+                family_id: workflow.family_id,
+                title,
+                serial,
+                created_at: now,
+                last_time: now,
+                case,
+            },
+            def,
+            workflow,
+            signatures: Vec::new(),
+            ccs: Vec::new(),
+            logs,
+            users,
+            viewer: new.actor.user,
+            grants,
+            participants,
+        })
     }
 
     /// `actor` signs every current node they are responsible for, writing `values`.
@@ -436,37 +594,32 @@ impl Store {
             resolve_case!(conn, org, def, case, moves, now);
             (case, before, outcome, moves, def)
         });
+        let changes = participant_changes(&before, &case, vec![(actor.user, true)]);
+        let versions = case.content != before.content;
+        let sql = submit_batch_sql(self.is_postgres(), changes.len(), versions);
+        let detail =
+            serde_json::to_string(&detail(&outcome, &moves)).map_err(anyhow::Error::from)?;
+        let route_before = serde_json::to_string(&before.route).map_err(anyhow::Error::from)?;
+        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
         write_tx!(self, |tx| {
-            persist_case!(
-                tx,
-                def,
-                &before,
-                &case,
-                now,
-                Some(self),
-                vec![(actor.user, true)]
-            );
-            let d = detail(&outcome, &moves);
-            let sig = insert_signature!(
-                tx,
-                case,
-                SignatureKind::Next,
-                actor,
-                comment,
-                None::<i64>,
-                d,
-                &before.route,
-                now
-            );
-            log_entry!(
-                tx,
-                case.id,
-                actor,
-                "sign",
-                "sign",
-                json!({"signature": sig.0, "comment": comment}),
-                now
-            );
+            update_document!(tx, &before, &case, now);
+            sync_deadlines!(tx, def, &case, Some(self));
+            let mut q = sqlx::query(&sql)
+                .bind(case.id.0)
+                .bind(actor.user.0)
+                .bind(actor.delegate.0)
+                .bind(case.version)
+                .bind(comment)
+                .bind(&detail)
+                .bind(&route_before)
+                .bind(now);
+            for (user, current, signed) in &changes {
+                q = q.bind(user.0).bind(*current).bind(*signed);
+            }
+            if versions {
+                q = q.bind(&content);
+            }
+            q.execute(&mut *tx).await?;
             Ok((
                 case.version,
                 case.status == sluice_domain::engine::Status::Completed,

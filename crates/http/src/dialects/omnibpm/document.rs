@@ -93,7 +93,7 @@ pub(super) async fn create(State(app): State<AppState>, call: OrgCall) -> OmniRe
     let title = d
         .title
         .ok_or_else(|| OmniError::bad_request("document.title is required."))?;
-    let id = app
+    let view = app
         .store
         .create_document(
             call.org.id,
@@ -104,7 +104,9 @@ pub(super) async fn create(State(app): State<AppState>, call: OrgCall) -> OmniRe
             },
         )
         .await?;
-    reply_document(&app, &call, id, actor.user, None).await
+    let (depts, ranks) = directory(&app, &call.org).await?;
+    let dir = Dir::new(&call.org, &depts, &ranks);
+    ok_with("document", out::document(&dir, &view))
 }
 
 pub(super) async fn submit(State(app): State<AppState>, call: OrgCall) -> OmniResult {
