@@ -204,6 +204,41 @@ fn participant_changes(
     changes
 }
 
+/// The writes of a create after the document row, as one round trip (see
+/// [`submit_batch_sql`]): the log entry, the participants (the creator, who has read what
+/// the answer shows, and the first responsible users) and the field history. Parameters: $1
+/// document, $2 user, $3 delegate, $4 version, $5 log detail, $6 time, then three per
+/// participant row (user, acting, read version), then the field content.
+fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+    let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
+               detail, created_at) VALUES ($1, $2, $3, 'create', 'new_document', $5, $6)";
+    let rows: Vec<String> = (0..participants)
+        .map(|i| {
+            let k = 7 + 3 * i;
+            format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
+        })
+        .collect();
+    let part = format!(
+        "INSERT INTO document_participants (doc_id, user_id, is_current, read_version) VALUES {}",
+        rows.join(", ")
+    );
+    let ver = versions.then(|| {
+        format!(
+            "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $4, ${})",
+            7 + 3 * participants
+        )
+    });
+    if postgres {
+        let mut ctes = vec![format!("l AS ({log})"), format!("p AS ({part})")];
+        ctes.extend(ver.map(|v| format!("v AS ({v})")));
+        format!("WITH {} SELECT 1", ctes.join(", "))
+    } else {
+        let mut stmts = vec![log.to_string(), part];
+        stmts.extend(ver);
+        stmts.join("; ")
+    }
+}
+
 /// The writes of a submit after the document row, as one round trip: the signature, its log
 /// entry, the participants and the field history. SQLite runs several statements in one call
 /// (`$N` parameters are shared; the log takes the signature's `last_insert_rowid()`);
@@ -314,27 +349,6 @@ macro_rules! log_entry {
     }};
 }
 
-/// Appends a log entry; returns its id.
-macro_rules! log_entry_id {
-    ($tx:expr, $doc:expr, $actor:expr, $action:expr, $kind:expr, $detail:expr, $now:expr) => {{
-        let actor: Actor = $actor;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, detail, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind($doc.0)
-        .bind(actor.user.0)
-        .bind(actor.delegate.0)
-        .bind($action)
-        .bind($kind)
-        .bind($detail.to_string())
-        .bind($now)
-        .fetch_one(&mut *$tx)
-        .await?;
-        id
-    }};
-}
-
 /// Inserts a signature; returns its id.
 macro_rules! insert_signature {
     ($tx:expr, $case:expr, $kind:expr, $actor:expr, $comment:expr, $target:expr, $detail:expr, $route_before:expr, $now:expr) => {{
@@ -407,11 +421,10 @@ impl Store {
         }
     }
 
-    /// Creates a document of the active workflow version `new.workflow` for `new.actor`,
-    /// who must hold the creatable permission; returns its id.
-    /// Creates a document and returns it as its creator sees it (the answer of
-    /// `document/create` is `document/get`'s), built from what the transaction wrote rather
-    /// than read back.
+    /// Creates a document of the active version `new.workflow` for `new.actor`, who must
+    /// hold the creatable permission, and returns it as its creator sees it (the answer of
+    /// `document/create` is `document/get`'s), built from what was written rather than read
+    /// back.
     pub async fn create_document(&self, org: OrgId, new: NewDocument) -> Result<DocumentView> {
         let title = new.title.trim().to_string();
         if title.chars().count() > MAX_TITLE_CHARS {
@@ -427,7 +440,42 @@ impl Store {
         self.check_actor(org, new.actor).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
-        let (case, workflow, grants, serial, log_id) = write_tx!(self, |tx| {
+        // The permission and the first nodes' responsible users are read before the write
+        // transaction, keeping the one SQLite writer busy with writes alone.
+        let (mut case, grants) = read!(self, |db| {
+            let mut conn = db.acquire().await?;
+            let g = grants!(conn, org, def.workflow.family_id, new.actor.user);
+            if !g.creatable {
+                return Err(Error::Forbidden(format!(
+                    "User {} may not create documents of workflow {}.",
+                    new.actor.user, new.workflow
+                ))
+                .into());
+            }
+            let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
+            resolve_case!(conn, org, def, case, moves, now);
+            (case, g)
+        });
+        let mut participants: Vec<UserId> = case.acting_users();
+        participants.push(new.actor.user);
+        participants.sort();
+        participants.dedup();
+        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
+        let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
+        let acting = case.acting_users();
+        let rows: Vec<(UserId, bool, i64)> = participants
+            .iter()
+            .map(|u| {
+                (
+                    *u,
+                    acting.contains(u),
+                    if *u == new.actor.user { 1 } else { 0 },
+                )
+            })
+            .collect();
+        let batch = create_batch_sql(self.is_postgres(), rows.len(), !case.content.is_empty());
+        let log_detail = |id: i64| json!({"document": {"__id__": id}});
+        let (workflow, serial) = write_tx!(self, |tx| {
             let row: Option<(i64, bool, bool, String)> = sqlx::query_as(
                 // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
                 // document (and then sees it), instead of deleting under it.
@@ -453,15 +501,6 @@ impl Store {
                 ..def.workflow.clone()
             };
             check_can_create_documents(&workflow)?;
-            let g = grants!(tx, org, workflow.family_id, new.actor.user);
-            if !g.creatable {
-                return Err(Error::Forbidden(format!(
-                    "User {} may not create documents of workflow {:?}.",
-                    new.actor.user, workflow.name
-                ))
-                .into());
-            }
-            let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
             let serial = match &reserved {
                 Some(serial) => serial.clone(),
                 None => {
@@ -478,11 +517,10 @@ impl Store {
                     super::serials::format(&day, seq)
                 }
             };
-            // Inserted at version 0 and empty, then written like any other change.
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
-                 status, version, field_content, route, created_at, last_time) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'processing', 0, '{}', '{}', $7, $7) RETURNING id",
+                 status, version, field_content, route, created_at, last_time, completed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
             )
             .bind(org.0)
             .bind(workflow.id.0)
@@ -490,41 +528,33 @@ impl Store {
             .bind(&title)
             .bind(&serial)
             .bind(new.actor.user.0)
+            .bind(case.status.code())
+            .bind(case.version)
+            .bind(&content)
+            .bind(&route)
             .bind(now)
+            .bind(case.completed_at)
             .fetch_one(&mut *tx)
             .await?;
             case.id = DocId(id);
-            let before = Case {
-                version: 0,
-                content: Default::default(),
-                route: Default::default(),
-                ..case.clone()
-            };
-            resolve_case!(tx, org, def, case, moves, now);
-            // The creator takes part, and has read what the create answer shows them.
-            sqlx::query(
-                "INSERT INTO document_participants (doc_id, user_id, read_version) VALUES ($1, $2, 1)",
-            )
-            .bind(id)
-            .bind(new.actor.user.0)
-            .execute(&mut *tx)
-            .await?;
-            persist_case!(tx, def, &before, &case, now, Some(self));
-            let log_id = log_entry_id!(
-                tx,
-                case.id,
-                new.actor,
-                "create",
-                "new_document",
-                json!({"document": {"__id__": id}}),
-                now
-            );
-            (case, workflow, g, serial, log_id)
+            let mut q = sqlx::query(&batch)
+                .bind(id)
+                .bind(new.actor.user.0)
+                .bind(new.actor.delegate.0)
+                .bind(case.version)
+                .bind(log_detail(id).to_string())
+                .bind(now);
+            for (user, current, read) in &rows {
+                q = q.bind(user.0).bind(*current).bind(*read);
+            }
+            if !case.content.is_empty() {
+                q = q.bind(&content);
+            }
+            q.execute(&mut *tx).await?;
+            sync_deadlines!(tx, def, &case, Some(self));
+            (workflow, serial)
         });
-        let mut participants: Vec<UserId> = case.acting_users();
-        participants.push(new.actor.user);
-        participants.sort();
-        participants.dedup();
+        let log_id = 0; // not read back: log ids are never shown
         let mut ids = participants.clone();
         ids.push(new.actor.delegate);
         let users = self.users_by_ids(org, &ids).await?;
@@ -535,7 +565,7 @@ impl Store {
             delegated_user_id: new.actor.delegate,
             action: "create".into(),
             kind: "new_document".into(),
-            detail: json!({"document": {"__id__": case.id.0}}),
+            detail: log_detail(case.id.0),
             created_at: now,
         }];
         Ok(DocumentView {
