@@ -239,59 +239,78 @@ fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> Stri
     }
 }
 
-/// The writes of a submit after the document row, as one round trip: the signature, its log
-/// entry, the participants and the field history. SQLite runs several statements in one call
-/// (`$N` parameters are shared; the log takes the signature's `last_insert_rowid()`);
-/// PostgreSQL chains them as data-modifying CTEs. Parameters: $1 document, $2 user,
-/// $3 delegate, $4 version, $5 comment, $6 detail, $7 route before, $8 time, then three per
-/// participant row, then the field content.
+/// A submit's writes as one round trip: the document row, only if its version is still the
+/// one the engine worked on, then the signature, its log entry, the participants and the
+/// field history, each only if the row was written. SQLite runs the statements in one call
+/// (`$N` parameters are shared; each statement goes on only if the previous one changed a
+/// row, `changes()`, and the log takes the signature's `last_insert_rowid()`); PostgreSQL
+/// chains them as data-modifying CTEs. Either way, no row written means "Outdated".
+/// Parameters: $1 document, $2 user, $3 delegate, $4 new version, $5 comment, $6 detail,
+/// $7 route before, $8 time, $9 status, $10 field content, $11 route, $12 completion time,
+/// $13 version loaded, then three per participant row (user, acting, signed).
 fn submit_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+    let update = "UPDATE documents SET status = $9, version = $4, field_content = $10, \
+                  route = $11, last_time = $8, completed_at = $12 WHERE id = $1 AND version = $13";
     let sig = "INSERT INTO signatures (doc_id, kind, user_id, login_user_id, version, comment, \
-               detail, route_before, created_at) VALUES ($1, 'NEXT', $2, $3, $4, $5, $6, $7, $8)";
+               detail, route_before, created_at) SELECT $1, 'NEXT', $2, $3, $4, $5, $6, $7, $8";
+    let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
+               detail, created_at) SELECT $1, $2, $3, 'sign', 'sign'";
     let rows: Vec<String> = (0..participants)
         .map(|i| {
-            let k = 9 + 3 * i;
-            format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
+            let k = 14 + 3 * i;
+            if postgres {
+                format!(
+                    "($1::BIGINT, ${k}::BIGINT, ${}::BOOLEAN, ${}::BOOLEAN)",
+                    k + 1,
+                    k + 2
+                )
+            } else {
+                format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
+            }
         })
         .collect();
-    let part = (!rows.is_empty()).then(|| {
-        format!(
-            "INSERT INTO document_participants (doc_id, user_id, is_current, has_signed) \
-             VALUES {} ON CONFLICT (user_id, doc_id) DO UPDATE SET \
-             is_current = excluded.is_current, \
-             has_signed = document_participants.has_signed OR excluded.has_signed",
-            rows.join(", ")
-        )
-    });
-    let ver = versions.then(|| {
-        format!(
-            "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $4, ${})",
-            9 + 3 * participants
-        )
-    });
-    let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-               detail, created_at)";
+    let upsert = "ON CONFLICT (user_id, doc_id) DO UPDATE SET is_current = excluded.is_current, \
+                  has_signed = document_participants.has_signed OR excluded.has_signed";
+    let part = "INSERT INTO document_participants (doc_id, user_id, is_current, has_signed) \
+                SELECT * FROM (VALUES";
+    let ver = "INSERT INTO document_versions (doc_id, version, field_content) SELECT $1, $4, $10";
     if postgres {
         let mut ctes = vec![
-            format!("s AS ({sig} RETURNING id)"),
+            format!("u AS ({update} RETURNING id)"),
+            format!("s AS ({sig} FROM u RETURNING id)"),
             format!(
-                "l AS ({log} SELECT $1, $2, $3, 'sign', 'sign', \
-                 json_build_object('signature', s.id, 'comment', $5::text)::text, $8 FROM s)"
+                "l AS ({log}, json_build_object('signature', s.id, 'comment', $5::TEXT)::TEXT, \
+                 $8 FROM s)"
             ),
         ];
-        ctes.extend(part.map(|p| format!("p AS ({p})")));
-        ctes.extend(ver.map(|v| format!("v AS ({v})")));
-        format!("WITH {} SELECT 1", ctes.join(", "))
+        if participants > 0 {
+            ctes.push(format!(
+                "p AS ({part} {}) AS v (a, b, c, d) WHERE EXISTS (SELECT 1 FROM u) {upsert})",
+                rows.join(", ")
+            ));
+        }
+        if versions {
+            ctes.push(format!("v AS ({ver} FROM u)"));
+        }
+        format!("WITH {} SELECT COUNT(*) FROM u", ctes.join(", "))
     } else {
         let mut stmts = vec![
-            sig.to_string(),
+            update.to_string(),
+            format!("{sig} WHERE changes() = 1"),
             format!(
-                "{log} VALUES ($1, $2, $3, 'sign', 'sign', \
-                 json_object('signature', last_insert_rowid(), 'comment', $5), $8)"
+                "{log}, json_object('signature', last_insert_rowid(), 'comment', $5), $8 \
+                 WHERE changes() = 1"
             ),
         ];
-        stmts.extend(part);
-        stmts.extend(ver);
+        if participants > 0 {
+            stmts.push(format!(
+                "{part} {}) WHERE changes() = 1 {upsert}",
+                rows.join(", ")
+            ));
+        }
+        if versions {
+            stmts.push(format!("{ver} WHERE changes() > 0"));
+        }
         stmts.join("; ")
     }
 }
@@ -626,14 +645,14 @@ impl Store {
         });
         let changes = participant_changes(&before, &case, vec![(actor.user, true)]);
         let versions = case.content != before.content;
-        let sql = submit_batch_sql(self.is_postgres(), changes.len(), versions);
+        let postgres = self.is_postgres();
+        let sql = submit_batch_sql(postgres, changes.len(), versions);
         let detail =
             serde_json::to_string(&detail(&outcome, &moves)).map_err(anyhow::Error::from)?;
         let route_before = serde_json::to_string(&before.route).map_err(anyhow::Error::from)?;
         let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
+        let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
         write_tx!(self, |tx| {
-            update_document!(tx, &before, &case, now);
-            sync_deadlines!(tx, def, &case, Some(self));
             let mut q = sqlx::query(&sql)
                 .bind(case.id.0)
                 .bind(actor.user.0)
@@ -642,14 +661,27 @@ impl Store {
                 .bind(comment)
                 .bind(&detail)
                 .bind(&route_before)
-                .bind(now);
+                .bind(now)
+                .bind(case.status.code())
+                .bind(&content)
+                .bind(&route)
+                .bind(case.completed_at)
+                .bind(before.version);
             for (user, current, signed) in &changes {
                 q = q.bind(user.0).bind(*current).bind(*signed);
             }
-            if versions {
-                q = q.bind(&content);
+            // PostgreSQL answers how many document rows it wrote; SQLite how many rows all
+            // its statements changed. Both are 0 exactly when the version moved on.
+            let written = if postgres {
+                use sqlx::Row;
+                q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)?
+            } else {
+                q.execute(&mut *tx).await?.rows_affected() as i64
+            };
+            if written == 0 {
+                return Err(Error::Outdated.into());
             }
-            q.execute(&mut *tx).await?;
+            sync_deadlines!(tx, def, &case, Some(self));
             Ok((
                 case.version,
                 case.status == sluice_domain::engine::Status::Completed,
