@@ -15,6 +15,7 @@ pub const ADMIN_PASSWORD: &str = "test-admin-password";
 /// A running server and a client for it.
 pub struct TestApp {
     pub url: String,
+    pub database_url: String,
     pub client: reqwest::Client,
     #[allow(dead_code)]
     pub store: Store,
@@ -32,13 +33,28 @@ pub struct Org {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/sluice.db", dir.path().display());
-        Self::start(url, Some(dir), None).await
+        Self::sqlite_with(true).await
     }
 
     /// `None` (and the test passes vacuously, saying so) when no PostgreSQL is configured.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(true).await
+    }
+
+    /// A server without the background deadline worker (as if it were down for it).
+    pub async fn sqlite_with(deadline_worker: bool) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/sluice.db", dir.path().display());
+        Self::start(url, Some(dir), None, deadline_worker).await
+    }
+
+    /// A second server, with its deadline worker, over this one's database (a restart).
+    pub async fn reopen(&self) -> Self {
+        Self::start(self.database_url.clone(), None, None, true).await
+    }
+
+    /// See [`TestApp::sqlite_with`].
+    pub async fn postgres_with(deadline_worker: bool) -> Option<Self> {
         let Ok(base) = std::env::var("SLUICE_TEST_DATABASE_URL") else {
             eprintln!("SLUICE_TEST_DATABASE_URL is not set: PostgreSQL variant skipped");
             return None;
@@ -54,15 +70,16 @@ impl TestApp {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(Self::start(url, None, Some((base, schema))).await)
+        Some(Self::start(url, None, Some((base, schema)), deadline_worker).await)
     }
 
     async fn start(
         database_url: String,
         dir: Option<tempfile::TempDir>,
         pg_schema: Option<(String, String)>,
+        deadline_worker: bool,
     ) -> Self {
-        let mut options = StoreOptions::new(database_url);
+        let mut options = StoreOptions::new(database_url.clone());
         options.max_connections = 4;
         let store = Store::connect(&options).await.expect("store");
         let boot = store
@@ -73,7 +90,9 @@ impl TestApp {
             })
             .await
             .expect("bootstrap");
-        tokio::spawn(store.clone().run_deadline_worker());
+        if deadline_worker {
+            tokio::spawn(store.clone().run_deadline_worker());
+        }
         let app = sluice_http::router(AppState {
             store: store.clone(),
             secret_key: Arc::new(boot.secret_key),
@@ -85,6 +104,7 @@ impl TestApp {
         tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
         TestApp {
             url,
+            database_url,
             client: reqwest::Client::new(),
             store,
             _sqlite_dir: dir,

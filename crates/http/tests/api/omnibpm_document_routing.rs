@@ -784,3 +784,53 @@ both! {
         assert_eq!(current_users(&app, &co, id, clerk).await, [x]);
     }
 }
+
+/// A deadline that passes while no server runs is carried out when one starts: deadlines
+/// are rows, not timers.
+async fn deadline_missed_while_down_is_carried_out_at_start(down: TestApp) {
+    let co = Co::new(&down, "ACME").await;
+    let org = &co.org;
+    let clerk = co.clerk(&down, "clerk").await;
+    let boss = co.clerk(&down, "boss").await;
+    let fin = co.clerk(&down, "fin").await;
+    let wf = new_workflow(&down, org, "Timed").await;
+    let a = node(
+        &down,
+        org,
+        wf,
+        json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1}),
+    )
+    .await;
+    let b = node(&down, org, wf, json!({"note": "Approve", "user": {"__id__": boss}, "n_sign": 1, "autocomplete_deadline": 1})).await;
+    let c = node(
+        &down,
+        org,
+        wf,
+        json!({"note": "Pay", "user": {"__id__": fin}, "n_sign": 1}),
+    )
+    .await;
+    link(&down, org, a, b).await;
+    link(&down, org, b, c).await;
+    activate(&down, org, wf).await;
+    let id = create_id(&down, org, wf, clerk, "Timed").await;
+    submit(&down, org, id, clerk, json!({})).await;
+    // No worker runs here: the deadline passes unnoticed.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(current(&get(&down, org, id, clerk).await), [b]);
+    // A server starting on the same database carries it out.
+    let up = down.reopen().await;
+    let d = wait_for(&up, org, id, clerk, |d| current(d) == [c]).await;
+    assert!(ids(&d["completed_nodes_ids"]).contains(&b), "{d}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_missed_while_down_is_carried_out_at_start_sqlite() {
+    deadline_missed_while_down_is_carried_out_at_start(TestApp::sqlite_with(false).await).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadline_missed_while_down_is_carried_out_at_start_postgres() {
+    if let Some(app) = TestApp::postgres_with(false).await {
+        deadline_missed_while_down_is_carried_out_at_start(app).await
+    }
+}
