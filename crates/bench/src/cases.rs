@@ -1,7 +1,8 @@
 //! OmniBPM case load: each client creates a document in a three-node approval workflow
 //! (creator, then an approver, then finance) and submits it through to completion.
 
-use crate::server::{Server, MASTER_KEY};
+use crate::omni::{call, client, organization, url};
+use crate::server::Server;
 use crate::stats::Latencies;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -16,34 +17,10 @@ pub struct CasesArgs {
     cases: usize,
 }
 
-async fn call(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
-    let res = client.post(url).json(body).send().await?;
-    let v: Value = res.json().await?;
-    if v["RESPONSE"] != "OK" {
-        bail!("{url}: {v}");
-    }
-    Ok(v)
-}
-
 pub async fn run(server: &Server, clients: usize, args: &CasesArgs) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
-    let api = |p: &str| format!("{}/api/v0.1/{p}/", server.url);
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis();
-    let abbr = format!("CASES{stamp}");
-    let org = call(
-        &http,
-        &api("organization/create"),
-        &json!({"api_key": MASTER_KEY, "organization": {"name": abbr, "abbr": abbr}}),
-    )
-    .await?;
-    let key = org["organization"]["api_key"]
-        .as_str()
-        .context("api key")?
-        .to_string();
+    let http = client(clients)?;
+    let api = |p: &str| url(server, p);
+    let (abbr, key) = organization(&http, server, "CASES").await?;
     let k = |mut body: Value| {
         body["api_key"] = json!(key);
         body

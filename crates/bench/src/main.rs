@@ -3,6 +3,7 @@
 //! peak memory. See docs/performance.md for the commands and the numbers measured.
 
 mod cases;
+mod omni;
 mod server;
 mod stats;
 mod users;

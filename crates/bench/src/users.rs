@@ -1,6 +1,7 @@
 //! OmniBPM identity load: `user/create` from concurrent clients, then `user/list`.
 
-use crate::server::{Server, MASTER_KEY};
+use crate::omni::{call, client, organization, url};
+use crate::server::Server;
 use crate::stats::Latencies;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
@@ -21,34 +22,10 @@ pub struct UsersArgs {
     lists: usize,
 }
 
-async fn call(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
-    let res = client.post(url).json(body).send().await?;
-    let v: Value = res.json().await?;
-    if v["RESPONSE"] != "OK" {
-        bail!("{url}: {v}");
-    }
-    Ok(v)
-}
-
 pub async fn run(server: &Server, clients: usize, args: &UsersArgs) -> anyhow::Result<()> {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .build()?;
-    let api = |p: &str| format!("{}/api/v0.1/{p}/", server.url);
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_millis();
-    let abbr = format!("BENCH{stamp}");
-    let org = call(
-        &http,
-        &api("organization/create"),
-        &json!({"api_key": MASTER_KEY, "organization": {"name": abbr, "abbr": abbr}}),
-    )
-    .await?;
-    let key = org["organization"]["api_key"]
-        .as_str()
-        .context("api key")?
-        .to_string();
+    let http = client(clients)?;
+    let api = |p: &str| url(server, p);
+    let (abbr, key) = organization(&http, server, "BENCH").await?;
     let depts = call(&http, &api("department/list"), &json!({"api_key": key})).await?;
     let ranks = call(&http, &api("rank/list"), &json!({"api_key": key})).await?;
     let dept = depts["departments"][1]["__id__"]

@@ -1,7 +1,7 @@
 //! OmniBPM `group/*` and `group/user/*`.
 
 use crate::both;
-use crate::helpers::{Org, TestApp};
+use crate::helpers::{bad_request, exact_err, Org, TestApp};
 use serde_json::{json, Value};
 
 fn id(v: &Value) -> i64 {
@@ -91,28 +91,6 @@ async fn user_with(app: &TestApp, org: &Org, login: &str, external: bool, active
         )
         .await;
     id(&v["user"])
-}
-
-/// Asserts an exact OmniBPM error body and status.
-async fn exact_err(app: &TestApp, org: &Org, path: &str, mut body: Value, status: u16, msg: &str) {
-    body["api_key"] = json!(org.key);
-    let (got, v) = app.omni(path, body).await;
-    assert_eq!(
-        (got, v),
-        (status, json!({"RESPONSE": "ERR", "RMSG": msg})),
-        "{path}"
-    );
-}
-
-/// Asserts a 400 in the OmniBPM error form (exactly `RESPONSE` and `RMSG`), returning RMSG.
-async fn bad_request(app: &TestApp, org: &Org, path: &str, mut body: Value) -> String {
-    body["api_key"] = json!(org.key);
-    let (got, v) = app.omni(path, body.clone()).await;
-    assert_eq!(got, 400, "{path} {body}: {v}");
-    let obj = v.as_object().expect("object");
-    assert_eq!(obj.len(), 2, "{v}");
-    assert_eq!(v["RESPONSE"], "ERR", "{v}");
-    v["RMSG"].as_str().expect("RMSG").to_string()
 }
 
 both! {

@@ -1,6 +1,7 @@
 //! OmniBPM `workflow/*` and `workflow_perm/*`, and the fixtures of the workflow tests.
 
 use crate::both;
+pub use crate::helpers::exact_err;
 use crate::helpers::{Org, TestApp};
 use serde_json::{json, Value};
 
@@ -30,24 +31,6 @@ pub fn nums(list: &Value) -> Vec<i64> {
         .iter()
         .map(|v| v.as_i64().expect("id"))
         .collect()
-}
-
-/// Asserts an exact OmniBPM error body and status.
-pub async fn exact_err(
-    app: &TestApp,
-    org: &Org,
-    path: &str,
-    mut body: Value,
-    status: u16,
-    msg: &str,
-) {
-    body["api_key"] = json!(org.key);
-    let (got, v) = app.omni(path, body).await;
-    assert_eq!(
-        (got, v),
-        (status, json!({"RESPONSE": "ERR", "RMSG": msg})),
-        "{path}"
-    );
 }
 
 /// An organization with a workflow and the objects nodes refer to.

@@ -73,6 +73,37 @@ macro_rules! users_by_id {
     }};
 }
 
+/// A document's signatures, oldest first.
+macro_rules! signatures_of {
+    ($conn:expr, $doc:expr) => {
+        sqlx::query_as::<_, SignatureRow>(&format!(
+            "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE doc_id = $1 ORDER BY id"
+        ))
+        .bind($doc.0)
+        .fetch_all(&mut *$conn)
+        .await?
+        .into_iter()
+        .map(SignatureRecord::from)
+        .collect()
+    };
+}
+
+/// A document's log, oldest first.
+macro_rules! logs_of {
+    ($conn:expr, $doc:expr) => {
+        sqlx::query_as::<_, LogRow>(
+            "SELECT id, doc_id, user_id, delegated_user_id, action, kind, detail, created_at \
+             FROM document_logs WHERE doc_id = $1 ORDER BY id",
+        )
+        .bind($doc.0)
+        .fetch_all(&mut *$conn)
+        .await?
+        .into_iter()
+        .map(LogRecord::from)
+        .collect()
+    };
+}
+
 impl Store {
     /// One document as `viewer` sees it at `version` (0 or `None`: the latest); marks it
     /// read by the viewer. The viewer must take part in it, hold the visible permission, or
@@ -136,25 +167,8 @@ impl Store {
                 ))
                 .into());
             }
-            let signatures: Vec<SignatureRecord> = sqlx::query_as::<_, SignatureRow>(&format!(
-                "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE doc_id = $1 ORDER BY id"
-            ))
-            .bind(doc.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(SignatureRecord::from)
-            .collect();
-            let logs: Vec<LogRecord> = sqlx::query_as::<_, LogRow>(
-                "SELECT id, doc_id, user_id, delegated_user_id, action, kind, detail, created_at \
-                 FROM document_logs WHERE doc_id = $1 ORDER BY id",
-            )
-            .bind(doc.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(LogRecord::from)
-            .collect();
+            let signatures: Vec<SignatureRecord> = signatures_of!(conn, doc);
+            let logs: Vec<LogRecord> = logs_of!(conn, doc);
             let latest = record.case.version;
             let (shown_version, shown_content) = match version.filter(|v| *v != 0) {
                 None => (latest, record.case.content.clone()),
@@ -385,25 +399,8 @@ impl Store {
             if exists == 0 {
                 return Err(Error::not_found("Document", doc).into());
             }
-            let logs: Vec<LogRecord> = sqlx::query_as::<_, LogRow>(
-                "SELECT id, doc_id, user_id, delegated_user_id, action, kind, detail, created_at \
-                 FROM document_logs WHERE doc_id = $1 ORDER BY id",
-            )
-            .bind(doc.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(LogRecord::from)
-            .collect();
-            let signatures: Vec<SignatureRecord> = sqlx::query_as::<_, SignatureRow>(&format!(
-                "SELECT {SIGNATURE_COLUMNS} FROM signatures WHERE doc_id = $1 ORDER BY id"
-            ))
-            .bind(doc.0)
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(SignatureRecord::from)
-            .collect();
+            let logs: Vec<LogRecord> = logs_of!(conn, doc);
+            let signatures: Vec<SignatureRecord> = signatures_of!(conn, doc);
             let mut ids: BTreeSet<UserId> = BTreeSet::new();
             for l in &logs {
                 ids.insert(l.user_id);
