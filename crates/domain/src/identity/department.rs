@@ -22,6 +22,8 @@ pub struct NewDepartment {
     pub name: String,
     pub parent_id: Option<DeptId>,
     pub head_id: Option<crate::UserId>,
+    /// A new department has no users, so it may start inactive.
+    pub is_active: bool,
     pub client_extra: Option<String>,
 }
 

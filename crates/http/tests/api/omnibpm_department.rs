@@ -578,4 +578,12 @@ both! {
         assert_eq!(department(&app, &org, "MIS Department").await["is_active"], true);
         assert_eq!(departments(&app, &org).await.len(), 6);
     }
+
+    async fn a_department_can_be_created_inactive(app) {
+        let org = app.org("ACME").await;
+        let v = app.ok(&org, "department/create", json!({"department": {"name": "Dormant", "is_active": false}})).await;
+        assert_eq!(v["department"]["is_active"], false, "{v}");
+        let v = app.ok(&org, "department/create", json!({"department": {"name": "Awake"}})).await;
+        assert_eq!(v["department"]["is_active"], true, "{v}");
+    }
 }

@@ -57,13 +57,14 @@ impl Store {
             }
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO departments (org_id, name, parent_id, head_user_id, is_active, client_extra) \
-                 VALUES ($1, $2, $3, $4, TRUE, $5) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
             )
             .bind(org.0)
             .bind(&name)
             .bind(new.parent_id.map(|p| p.0))
             .bind(new.head_id.map(|u| u.0))
             .bind(&new.client_extra)
+            .bind(new.is_active)
             .fetch_one(&mut *tx)
             .await?;
             DeptId(id)

@@ -97,6 +97,7 @@ pub(super) async fn create(State(app): State<AppState>, call: OrgCall) -> OmniRe
             .ok_or_else(|| OmniError::bad_request("department.name is required."))?,
         parent_id: d.parent()?.flatten(),
         head_id: d.head()?.flatten(),
+        is_active: d.is_active.unwrap_or(true),
         client_extra: client_extra(d.client_extra.flatten())?,
     };
     let created = app.store.create_department(call.org.id, new).await?;
