@@ -80,16 +80,27 @@ impl Writer {
 
     /// Waits for the connection and opens this writer's savepoint.
     pub async fn enter(self: &Arc<Self>) -> Result<Member> {
+        /// Counts a waiting writer until it gets the connection or is cancelled waiting.
+        struct Queued<'a>(&'a AtomicUsize);
+        impl Drop for Queued<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
         self.queued.fetch_add(1, Ordering::SeqCst);
+        let queued = Queued(&self.queued);
         let guard = self.state.clone().lock_owned().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        drop(queued);
         let mut member = Member {
             writer: self.clone(),
             guard: Some(guard),
             open: false,
             leader: false,
         };
-        member.begin().await?;
+        if let Err(e) = member.begin().await {
+            member.abort(&e).await;
+            return Err(e);
+        }
         Ok(member)
     }
 
@@ -141,27 +152,31 @@ impl Member {
             Orphan::None => {}
             Orphan::Member => exec(conn, "ROLLBACK TO member; RELEASE member").await?,
             Orphan::Group => {
-                exec(conn, "ROLLBACK").await?;
+                // Fails harmlessly if the cancelled BEGIN never took effect.
+                let _ = exec(conn, "ROLLBACK").await;
                 st.unreleased = false;
                 if let Some(group) = st.group.take() {
                     let _ = group.done.send(Some(Err("cancelled".into())));
                 }
             }
         }
+        // A statement that is awaited has been handed to SQLite's thread and runs even if
+        // this request is cancelled meanwhile, so the state records its effect first: a
+        // cancelled writer is then undone by the next one (see `Drop`).
         let opened = st.group.is_none();
-        let conn = st.conn.as_mut().expect("connection");
-        if opened {
-            exec(conn, "BEGIN IMMEDIATE").await?;
+        let sql = if opened {
             let (done, _) = watch::channel(None);
             st.group = Some(Group { members: 0, done });
+            "BEGIN IMMEDIATE"
         } else if std::mem::take(&mut st.unreleased) {
-            exec(conn, "RELEASE member; SAVEPOINT member").await?;
+            "RELEASE member; SAVEPOINT member"
         } else {
-            exec(conn, "SAVEPOINT member").await?;
-        }
+            "SAVEPOINT member"
+        };
         self.leader = opened;
         self.open = true;
-        Ok(())
+        let conn = self.state().conn.as_mut().expect("connection");
+        exec(conn, sql).await
     }
 
     /// The connection, inside this writer's savepoint.
@@ -202,18 +217,10 @@ impl Member {
             None
         };
         if queued == 0 || group.members >= MAX_GROUP {
-            // COMMIT also releases an open savepoint.
-            let committed = exec(self.conn(), "COMMIT").await;
-            let st = self.state();
-            st.unreleased = false;
-            let group = st.group.take().expect("open group");
-            if let Err(e) = &committed {
-                // SQLite may leave the transaction open after a failed COMMIT.
-                let conn = st.conn.as_mut().expect("connection");
-                let _ = exec(conn, "ROLLBACK").await;
-                tracing::error!(error = %e, "group commit failed");
-            }
-            let _ = group.done.send(Some(committed.map_err(|e| e.to_string())));
+            // The COMMIT runs in a task of its own, holding the connection: cancelling this
+            // request must not leave the group half committed.
+            let guard = self.guard.take().expect("member holds the writer");
+            tokio::spawn(commit(guard));
         }
         self.guard = None;
         match done {
@@ -240,6 +247,21 @@ impl Member {
         }
         self.guard = None;
     }
+}
+
+/// Commits the open group and tells its members the outcome.
+async fn commit(mut st: OwnedMutexGuard<State>) {
+    st.unreleased = false;
+    let group = st.group.take().expect("open group");
+    let conn = st.conn.as_mut().expect("connection");
+    // COMMIT also releases an open savepoint.
+    let committed = exec(conn, "COMMIT").await;
+    if let Err(e) = &committed {
+        // SQLite may leave the transaction open after a failed COMMIT.
+        let _ = exec(conn, "ROLLBACK").await;
+        tracing::error!(error = %e, "group commit failed");
+    }
+    let _ = group.done.send(Some(committed.map_err(|e| e.to_string())));
 }
 
 impl Drop for Member {

@@ -235,4 +235,18 @@ both! {
         submit(&app, org, id, boss, json!({})).await;
         assert_eq!(current(&get(&app, org, id, clerk).await), [c]);
     }
+
+    async fn a_signer_may_cc_themselves(app) {
+        // The sender is among the node's targets ("All Users"); both backends accept it.
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let clerk = co.clerk(&app, "clerk").await;
+        let boss = co.clerk(&app, "boss").await;
+        let (wf, a, _) = two_steps(&app, org, "Self", boss).await;
+        let id = create_id(&app, org, wf, clerk, "Self").await;
+        let v = app.ok(org, "document/cc", cc_body(id, clerk, clerk, a, true, "note to self")).await;
+        assert_eq!(v["document"]["cc_list"][0]["to_user_id"], clerk);
+        let cc = v["document"]["cc_list"][0]["__id__"].as_i64().unwrap();
+        app.ok(org, "document/cc/reply", reply_body(id, clerk, cc, "done")).await;
+    }
 }

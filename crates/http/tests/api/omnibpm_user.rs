@@ -1017,4 +1017,39 @@ both! {
         want.sort();
         assert_eq!(names, want);
     }
+
+    async fn writes_cancelled_by_departing_clients_leave_all_or_nothing(app) {
+        // Clients that give up mid-request cancel their writers anywhere: waiting for the
+        // writer, inside their transaction, or during the commit. Each import must still be
+        // all or nothing, and the server must go on writing.
+        let org = app.org("ACME").await;
+        let dept = app.id_of(&org, "department", "MIS Department").await;
+        let rank = app.id_of(&org, "rank", "Specialist").await;
+        let impatient = reqwest::Client::new();
+        for round in 0..3 {
+            let calls = (0..24).map(|i| {
+                let users: Vec<Value> = (0..20)
+                    .map(|j| import_entry(&org, &format!("r{round}i{i}x{j}"), dept, rank))
+                    .collect();
+                let body = json!({"api_key": org.key, "users": users});
+                let (client, url) = (&impatient, format!("{}/api/v0.1/organization/importusers/", app.url));
+                // Patience from 2 to 46 ms: some finish, the others give up at every stage.
+                let patience = std::time::Duration::from_millis(2 + (i as u64 % 12) * 4);
+                async move { client.post(url).timeout(patience).json(&body).send().await.map(|r| r.status().as_u16()) }
+            });
+            futures::future::join_all(calls).await;
+        }
+        // The server still writes.
+        let v = app.ok(&org, "organization/importusers", json!({"users": [import_entry(&org, "after", dept, rank)]})).await;
+        assert_eq!(v["RESPONSE"], "OK");
+        let names = usernames(&app, &org).await;
+        assert!(names.contains(&"after@ACME".to_string()));
+        // Every import is all or nothing.
+        for round in 0..3 {
+            for i in 0..24 {
+                let n = names.iter().filter(|u| u.starts_with(&format!("r{round}i{i}x"))).count();
+                assert!(n == 0 || n == 20, "import {round}/{i} left {n} of 20 users");
+            }
+        }
+    }
 }

@@ -189,6 +189,15 @@ fn participant_changes(
     case: &Case,
     touched: Vec<(UserId, bool)>,
 ) -> Vec<(UserId, bool, bool)> {
+    // One row per user (PostgreSQL refuses an upsert that touches a row twice).
+    let mut touched_once: Vec<(UserId, bool)> = Vec::new();
+    for (u, signed) in touched {
+        match touched_once.iter_mut().find(|(t, _)| *t == u) {
+            Some(entry) => entry.1 |= signed,
+            None => touched_once.push((u, signed)),
+        }
+    }
+    let touched = touched_once;
     let was: BTreeSet<UserId> = before.acting_users().into_iter().collect();
     let now_acting: BTreeSet<UserId> = case.acting_users().into_iter().collect();
     let mut changes: Vec<(UserId, bool, bool)> = now_acting
@@ -1055,7 +1064,8 @@ impl Store {
                 Ok(()) => skipped += 1,
                 // Signed or moved on meanwhile: its deadline row is gone or rewritten.
                 Err(crate::Error::Domain(_)) => {}
-                Err(e) => return Err(e),
+                // One document that cannot be handled must not stop the others.
+                Err(e) => tracing::error!(error = %e, doc, node, "deadline not carried out"),
             }
         }
         Ok(skipped)
@@ -1075,12 +1085,17 @@ impl Store {
             let before = case.clone();
             let result = case.expire(&def, node, now);
             if result.is_err() {
-                // Not current or not due any more: drop the stale deadline row.
-                sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1 AND node_id = $2")
-                    .bind(doc.0)
-                    .bind(node.0)
-                    .execute(&mut *tx)
-                    .await?;
+                // Not current or not due any more: drop the stale deadline row (not one a
+                // reject has just rewritten for later).
+                sqlx::query(
+                    "DELETE FROM document_deadlines WHERE doc_id = $1 AND node_id = $2 \
+                     AND due_at <= $3",
+                )
+                .bind(doc.0)
+                .bind(node.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             } else {
                 let mut moves = result?;
                 resolve_case!(tx, org, def, case, moves, now);

@@ -27,11 +27,17 @@ impl Store {
     /// Runs forever: expires due deadlines, then sleeps until the next one.
     pub async fn run_deadline_worker(self) {
         loop {
-            match self.expire_deadlines(Utc::now(), BATCH).await {
-                Ok(n) if n > 0 => tracing::info!(skipped = n, "nodes skipped at their deadline"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "deadline worker failed"),
-            }
+            let progressed = match self.expire_deadlines(Utc::now(), BATCH).await {
+                Ok(n) if n > 0 => {
+                    tracing::info!(skipped = n, "nodes skipped at their deadline");
+                    true
+                }
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "deadline worker failed");
+                    false
+                }
+            };
             let sleep = match self.next_deadline().await {
                 Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
                 Ok(None) => MAX_SLEEP,
@@ -39,9 +45,10 @@ impl Store {
             }
             .min(MAX_SLEEP);
             if sleep.is_zero() {
-                // Due now (another batch, or one that could not be taken): go on at once,
-                // yielding so a failing deadline cannot spin.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Due now: another batch goes on at once; deadlines that could not be
+                // carried out (logged) are retried a little later, never in a tight loop.
+                let pause = if progressed { 10 } else { 2_000 };
+                tokio::time::sleep(Duration::from_millis(pause)).await;
                 continue;
             }
             tokio::select! {
