@@ -37,6 +37,10 @@ impl SerialBlocks {
         if let Ok(mut blocks) = self.blocks.lock() {
             // Yesterday's blocks are of no use any more.
             blocks.retain(|(_, day), _| *day >= key.1);
+            // Two reservations raced: keep the later block, so numbers only rise.
+            if blocks.get(&key).is_some_and(|(_, held)| *held > last) {
+                return;
+            }
             blocks.insert(key, (first, last));
         }
     }
