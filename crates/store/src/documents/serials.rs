@@ -87,3 +87,23 @@ impl Store {
         Ok(Some(format(&key.1, first)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_hand_out_rising_numbers_and_keep_the_later_block() {
+        let b = SerialBlocks::default();
+        let key = (1, "20261123".to_string());
+        assert_eq!(b.take(&key), None);
+        b.put(key.clone(), 34, 64);
+        // A slower, earlier reservation arrives after: it is not used.
+        b.put(key.clone(), 2, 32);
+        assert_eq!(b.take(&key), Some(34));
+        assert_eq!(b.take(&key), Some(35));
+        b.put((1, "20261124".to_string()), 1, 32);
+        assert_eq!(b.take(&key), None, "yesterday's block is dropped");
+        assert_eq!(format("20261123", 7), "Process-20261123-00007");
+    }
+}
