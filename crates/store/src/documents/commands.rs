@@ -662,50 +662,41 @@ impl Store {
         let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
         let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
         let completed = case.status == sluice_domain::engine::Status::Completed;
+        // The parameters of `submit_batch_sql`, in its order.
+        macro_rules! bind_submit {
+            ($q:expr) => {{
+                let mut q = $q
+                    .bind(case.id.0)
+                    .bind(actor.user.0)
+                    .bind(actor.delegate.0)
+                    .bind(case.version)
+                    .bind(comment)
+                    .bind(&detail)
+                    .bind(&route_before)
+                    .bind(now)
+                    .bind(case.status.code())
+                    .bind(&content)
+                    .bind(&route)
+                    .bind(case.completed_at)
+                    .bind(before.version);
+                for (user, current, signed) in &changes {
+                    q = q.bind(user.0).bind(*current).bind(*signed);
+                }
+                q
+            }};
+        }
         // On PostgreSQL the batch is one statement, atomic by itself: without deadlines to
         // rewrite it needs no transaction around it (two round trips fewer).
         let has_deadlines = def.nodes.iter().any(|n| n.spec.autocomplete_deadline > 0);
         if let (crate::db::Backend::Postgres(pool), false) = (&self.backend, has_deadlines) {
-            let mut q = sqlx::query_scalar::<_, i64>(&sql)
-                .bind(case.id.0)
-                .bind(actor.user.0)
-                .bind(actor.delegate.0)
-                .bind(case.version)
-                .bind(comment)
-                .bind(&detail)
-                .bind(&route_before)
-                .bind(now)
-                .bind(case.status.code())
-                .bind(&content)
-                .bind(&route)
-                .bind(case.completed_at)
-                .bind(before.version);
-            for (user, current, signed) in &changes {
-                q = q.bind(user.0).bind(*current).bind(*signed);
-            }
+            let q = bind_submit!(sqlx::query_scalar::<_, i64>(&sql));
             if q.fetch_one(pool).await? == 0 {
                 return Err(Error::Outdated.into());
             }
             return Ok((case.version, completed));
         }
         write_tx!(self, |tx| {
-            let mut q = sqlx::query(&sql)
-                .bind(case.id.0)
-                .bind(actor.user.0)
-                .bind(actor.delegate.0)
-                .bind(case.version)
-                .bind(comment)
-                .bind(&detail)
-                .bind(&route_before)
-                .bind(now)
-                .bind(case.status.code())
-                .bind(&content)
-                .bind(&route)
-                .bind(case.completed_at)
-                .bind(before.version);
-            for (user, current, signed) in &changes {
-                q = q.bind(user.0).bind(*current).bind(*signed);
-            }
+            let q = bind_submit!(sqlx::query(&sql));
             // PostgreSQL answers how many document rows it wrote; SQLite how many rows all
             // its statements changed. Both are 0 exactly when the version moved on.
             let written = if postgres {
