@@ -28,6 +28,8 @@ int_id!(
     UserId,
     /// A group of users.
     GroupId,
+    /// A role (Bonita, Questetra and PlusWorkflow roles).
+    RoleId,
     /// A workflow version.
     WorkflowId,
     /// A workflow family: every version of one workflow name; permissions belong to it.

@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"] // document/get's json! literal is large
 
+mod credentials;
 mod dialects;
 mod native;
 mod oauth2;
@@ -27,6 +28,11 @@ pub fn router(state: AppState) -> Router {
         .merge(native::router())
         .merge(oauth2::router())
         .nest("/api/v0.1", dialects::omnibpm::router())
+        // Bonita's router holds `/bonita/API/...`, `/bonita/loginservice` and `/bonita/logoutservice`.
+        .merge(dialects::bonita::router())
+        .nest("/PlusWorkflow/api", dialects::plusworkflow::router())
+        // Questetra's router holds `/API/...` (and later `/System/...`).
+        .merge(dialects::questetra::router())
         // The mount point itself is OmniBPM's too (`nest` leaves it to the outer fallback).
         .route(
             "/api/v0.1",

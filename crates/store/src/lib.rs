@@ -31,6 +31,8 @@ pub struct Store {
     serials: std::sync::Arc<documents::SerialBlocks>,
     /// Wakes the deadline worker when a command writes a deadline.
     deadline_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Passwords already verified for HTTP Basic.
+    verified: std::sync::Arc<oauth::VerifiedPasswords>,
 }
 
 impl Store {
@@ -42,6 +44,7 @@ impl Store {
             definitions: Default::default(),
             deadline_signal: Default::default(),
             serials: Default::default(),
+            verified: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

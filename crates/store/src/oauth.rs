@@ -47,6 +47,28 @@ impl Store {
         username: &str,
         password: &str,
     ) -> Result<(Organization, User)> {
+        self.check_password(username, password, false).await
+    }
+
+    /// HTTP Basic authentication (`login@ABBR` and password) on every call of a dialect
+    /// that allows it. Like [`Store::authenticate_password`], but a password already
+    /// verified against the same stored hash is not hashed again (see [`VerifiedPasswords`]).
+    pub async fn authenticate_basic(&self, username: &str, password: &str) -> Result<Principal> {
+        let (org, user) = self.check_password(username, password, true).await?;
+        Ok(Principal {
+            org,
+            user: Some(user),
+            client_id: None,
+            scope: None,
+        })
+    }
+
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        remember: bool,
+    ) -> Result<(Organization, User)> {
         let refused = || Error::Unauthenticated("The username or password is incorrect.".into());
         // The platform administrator may log in as plain `admin`.
         let (login, abbr) = if username == "admin" {
@@ -74,10 +96,22 @@ impl Store {
             .as_ref()
             .and_then(|(_, (_, h))| h.clone())
             .unwrap_or_else(|| secrets::decoy_password_hash().to_string());
-        let clear = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&clear, &stored))
-            .await
-            .map_err(|e| crate::Error::Unexpected(e.into()))?;
+        let memo = remember.then(|| self.verified.key(username, password));
+        let ok = match &memo {
+            Some(k) if self.verified.holds(k, &stored) => true,
+            _ => {
+                let clear = password.to_string();
+                let hash = stored.clone();
+                let ok =
+                    tokio::task::spawn_blocking(move || secrets::verify_password(&clear, &hash))
+                        .await
+                        .map_err(|e| crate::Error::Unexpected(e.into()))?;
+                if let (true, Some(k), Some(_)) = (ok, memo, &found) {
+                    self.verified.remember(k, stored);
+                }
+                ok
+            }
+        };
         match found {
             Some((org, (user, Some(_)))) if ok && org.is_active && user.is_active => {
                 Ok((org, user))
@@ -261,5 +295,49 @@ impl Store {
                 .await?
                 .rows_affected()
         }))
+    }
+}
+
+/// Passwords verified for HTTP Basic, so a client that authenticates every call pays the
+/// memory-hard hash once. An entry maps a keyed SHA-256 of username and password (the key
+/// is random per process, so the map holds nothing that can be checked offline) to the
+/// stored hash it was verified against; it counts only while the stored hash is unchanged,
+/// so a new password or a reset takes effect at once. Bounded: cleared when full.
+#[derive(Default)]
+pub(crate) struct VerifiedPasswords {
+    salt: std::sync::OnceLock<[u8; 32]>,
+    entries: std::sync::Mutex<std::collections::HashMap<[u8; 32], String>>,
+}
+
+const MAX_VERIFIED: usize = 10_000;
+
+impl VerifiedPasswords {
+    fn key(&self, username: &str, password: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let salt = self.salt.get_or_init(|| {
+            use rand::RngCore;
+            let mut s = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut s);
+            s
+        });
+        let mut h = Sha256::new();
+        h.update(salt);
+        h.update(username.as_bytes());
+        h.update([0]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn holds(&self, key: &[u8; 32], stored_hash: &str) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).is_some_and(|h| h == stored_hash)
+    }
+
+    fn remember(&self, key: [u8; 32], stored_hash: String) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_VERIFIED {
+            entries.clear();
+        }
+        entries.insert(key, stored_hash);
     }
 }

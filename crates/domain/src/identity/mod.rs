@@ -1,10 +1,16 @@
-//! Identity: organizations (tenants), departments, ranks, users and groups. Each module
+//! Identity: organizations (tenants), departments, ranks, users, groups, roles,
+//! memberships, contact data and system authorities. Each module
 //! holds the object's type and the rules about it (`department::check_can_delete`, ...).
 
+pub mod authority;
+pub mod contact;
 pub mod department;
 pub mod group;
+pub mod membership;
 pub mod organization;
+pub mod person;
 pub mod rank;
+pub mod role;
 pub mod user;
 
 pub use department::{Department, DepartmentPatch, NewDepartment};
@@ -15,3 +21,8 @@ pub use organization::{
 };
 pub use rank::Rank;
 pub use user::{username, NewUser, Password, User, UserPatch, UserRef};
+pub use authority::{AuthorityKind, Grantee, SystemAuthority};
+pub use contact::{ContactData, ContactKind};
+pub use membership::Membership;
+pub use person::{Person, PersonPatch, Profile};
+pub use role::{NewRole, Role, RolePatch, RoleScope};

@@ -2,6 +2,8 @@
 
 mod helpers;
 
+mod bonita;
+mod identity_cross;
 mod native;
 mod oauth2;
 mod omnibpm_department;
@@ -16,4 +18,6 @@ mod omnibpm_user;
 mod omnibpm_workflow;
 mod omnibpm_workflow_field;
 mod omnibpm_workflow_node;
+mod plusworkflow;
+mod questetra;
 mod security;

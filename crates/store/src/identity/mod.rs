@@ -2,9 +2,13 @@
 
 mod departments;
 mod groups;
+mod memberships;
 mod organizations;
 mod ranks;
+mod roles;
 mod users;
+
+pub use memberships::NewMembership;
 
 pub use users::ImportedUser;
 

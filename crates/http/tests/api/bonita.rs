@@ -1,0 +1,1 @@
+//! Black-box tests of the bonita surface (placeholder until written).

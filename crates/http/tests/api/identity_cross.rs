@@ -1,0 +1,1 @@
+//! Black-box tests of the identity_cross surface (placeholder until written).

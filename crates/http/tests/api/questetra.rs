@@ -1,0 +1,1 @@
+//! Black-box tests of the questetra surface (placeholder until written).
