@@ -168,7 +168,7 @@ impl Store {
                     .unwrap_or_else(secrets::generate_password);
                 let hash = secrets::hash_password(&clear);
                 let inserted = write_tx!(self, |tx| {
-                    sqlx::query(
+                    let inserted = sqlx::query(
                         "INSERT INTO users (org_id, login, display_name, email, password_hash, is_active, \
                          is_external, is_admin, created_at) VALUES ($1, 'admin', 'Platform administrator', '', \
                          $2, TRUE, FALSE, TRUE, $3) ON CONFLICT DO NOTHING",
@@ -178,7 +178,17 @@ impl Store {
                     .bind(Utc::now())
                     .execute(&mut *tx)
                     .await?
-                    .rows_affected()
+                    .rows_affected();
+                    // The direct administrator grant, as every administrator has (0003).
+                    sqlx::query(
+                        "INSERT INTO system_authorities (org_id, kind, user_id, created_at) \
+                         SELECT org_id, 0, id, created_at FROM users WHERE org_id = $1 \
+                         AND login = 'admin' ON CONFLICT DO NOTHING",
+                    )
+                    .bind(system_org)
+                    .execute(&mut *tx)
+                    .await?;
+                    inserted
                 });
                 Ok((inserted == 1 && configured.is_none()).then_some(clear))
             }

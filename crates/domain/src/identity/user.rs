@@ -49,9 +49,14 @@ pub struct NewUser {
     pub is_active: bool,
     pub is_external: bool,
     pub is_admin: bool,
-    pub rank_id: RankId,
-    pub department_id: DeptId,
+    /// Required by OmniBPM; dialects without ranks or units leave them empty.
+    pub rank_id: Option<RankId>,
+    pub department_id: Option<DeptId>,
     pub client_extra: Option<String>,
+    /// First and last name, titles, number, manager (dialects that have them).
+    pub person: super::PersonPatch,
+    /// `None`: the tenant administrator, an import or a key that stands for no user.
+    pub created_by: Option<crate::UserId>,
 }
 
 /// The fields `user/update` may change; `None` leaves a field as it is.

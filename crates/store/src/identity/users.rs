@@ -28,6 +28,7 @@ fn checked(mut u: NewUser) -> Result<NewUser> {
     u.login = validate::login(&u.login)?;
     u.display_name = validate::name("display_name", &u.display_name)?;
     u.email = validate::email(&u.email, false)?;
+    u.person.check()?;
     Ok(u)
 }
 
@@ -76,12 +77,12 @@ macro_rules! user_id_by_login {
     }};
 }
 
-/// Department and rank must exist in the organization and be active. `$lock` is
-/// [`Store::for_share`]: on PostgreSQL the rows stay share-locked until commit, so an
-/// inactivation (which locks the row before counting its users) waits for this user or
-/// this user waits for it, and never both pass.
-macro_rules! check_placement {
-    ($tx:expr, $lock:expr, $org:expr, $rank:expr, $dept:expr) => {{
+/// The rank (and [`check_department!`] the department) must exist in the organization and
+/// be active. `$lock` is [`Store::for_share`]: on PostgreSQL the row stays share-locked
+/// until commit, so an inactivation (which locks the row before counting its users) waits
+/// for this user or this user waits for it, and never both pass.
+macro_rules! check_rank {
+    ($tx:expr, $lock:expr, $org:expr, $rank:expr) => {{
         let active: Option<bool> = sqlx::query_scalar(&format!(
             "SELECT is_active FROM ranks WHERE org_id = $1 AND id = $2{}",
             $lock
@@ -97,6 +98,12 @@ macro_rules! check_placement {
             }
             Some(true) => {}
         }
+    }};
+}
+
+/// See [`check_rank!`].
+macro_rules! check_department {
+    ($tx:expr, $lock:expr, $org:expr, $dept:expr) => {{
         let active: Option<bool> = sqlx::query_scalar(&format!(
             "SELECT is_active FROM departments WHERE org_id = $1 AND id = $2{}",
             $lock
@@ -116,13 +123,18 @@ macro_rules! check_placement {
 }
 
 /// Inserts one checked and placed user with an already hashed password; returns its id.
+/// An administrator also gets the direct system-administrator authority row (0003).
 macro_rules! insert_user {
     ($tx:expr, $org:expr, $u:expr, $hash:expr) => {{
         let u = $u;
+        let p = &u.person;
+        let now = Utc::now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (org_id, login, display_name, email, password_hash, is_active, \
-             is_external, is_admin, rank_id, department_id, client_extra, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+             is_external, is_admin, rank_id, department_id, client_extra, created_at, \
+             first_name, last_name, title, job_title, number, icon, manager_id, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+             $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
         )
         .bind($org.0)
         .bind(&u.login)
@@ -132,12 +144,31 @@ macro_rules! insert_user {
         .bind(u.is_active)
         .bind(u.is_external)
         .bind(u.is_admin)
-        .bind(u.rank_id.0)
-        .bind(u.department_id.0)
+        .bind(u.rank_id.map(|r| r.0))
+        .bind(u.department_id.map(|d| d.0))
         .bind(&u.client_extra)
-        .bind(Utc::now())
+        .bind(now)
+        .bind(p.first_name.as_deref().unwrap_or_default())
+        .bind(p.last_name.as_deref().unwrap_or_default())
+        .bind(p.title.as_deref().unwrap_or_default())
+        .bind(p.job_title.as_deref().unwrap_or_default())
+        .bind(p.number.as_deref().unwrap_or_default())
+        .bind(p.icon.as_deref().unwrap_or_default())
+        .bind(p.manager_id.flatten().map(|m| m.0))
+        .bind(u.created_by.map(|c| c.0))
         .fetch_one(&mut *$tx)
         .await?;
+        if u.is_admin {
+            sqlx::query(
+                "INSERT INTO system_authorities (org_id, kind, user_id, created_at) \
+                 VALUES ($1, 0, $2, $3)",
+            )
+            .bind($org.0)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+        }
         UserId(id)
     }};
 }
@@ -200,7 +231,22 @@ impl Store {
         let new = checked(new)?;
         let password_hash = hash(new.password.as_ref()).await?;
         let id = write_tx!(self, |tx| {
-            check_placement!(tx, self.for_share(), org, new.rank_id, new.department_id);
+            if let Some(by) = new.created_by {
+                if !exists_in_org!(&mut *tx, "users", org.0, by.0) {
+                    return Err(Error::not_found("User", by).into());
+                }
+            }
+            if let Some(m) = new.person.manager_id.flatten() {
+                if !exists_in_org!(&mut *tx, "users", org.0, m.0) {
+                    return Err(Error::not_found("User", m).into());
+                }
+            }
+            if let Some(rank) = new.rank_id {
+                check_rank!(tx, self.for_share(), org, rank);
+            }
+            if let Some(dept) = new.department_id {
+                check_department!(tx, self.for_share(), org, dept);
+            }
             if user_id_by_login!(&mut *tx, org, &new.login).is_some() {
                 return Err(Error::DuplicateName.into());
             }
@@ -236,8 +282,11 @@ impl Store {
             if patch.rank_id.is_some() || patch.department_id.is_some() {
                 let rank = patch.rank_id.or(rank.map(RankId));
                 let dept = patch.department_id.or(dept.map(DeptId));
-                if let (Some(rank), Some(dept)) = (rank, dept) {
-                    check_placement!(tx, self.for_share(), org, rank, dept);
+                if let Some(rank) = rank {
+                    check_rank!(tx, self.for_share(), org, rank);
+                }
+                if let Some(dept) = dept {
+                    check_department!(tx, self.for_share(), org, dept);
                 }
             }
             sqlx::query(
@@ -329,7 +378,12 @@ impl Store {
             for (i, (u, hashed)) in prepared.iter().enumerate() {
                 let existing = by_login.get(&fold(&u.login)).copied();
                 let placed: Result<()> = async {
-                    check_placement!(tx, self.for_share(), org, u.rank_id, u.department_id);
+                    if let Some(rank) = u.rank_id {
+                        check_rank!(tx, self.for_share(), org, rank);
+                    }
+                    if let Some(dept) = u.department_id {
+                        check_department!(tx, self.for_share(), org, dept);
+                    }
                     Ok(())
                 }
                 .await;
@@ -348,8 +402,8 @@ impl Store {
                         .bind(&u.email)
                         .bind(u.is_active)
                         .bind(u.is_external)
-                        .bind(u.rank_id.0)
-                        .bind(u.department_id.0)
+                        .bind(u.rank_id.map(|r| r.0))
+                        .bind(u.department_id.map(|d| d.0))
                         .bind(hashed)
                         .bind(id)
                         .execute(&mut *tx)

@@ -157,9 +157,11 @@ pub(super) async fn import_users(State(app): State<AppState>, call: OrgCall) -> 
                 is_active: e.is_active,
                 is_external: e.is_external,
                 is_admin: false,
-                rank_id: RankId(e.rank.id_of("UserRank").map_err(at)?),
-                department_id: DeptId(e.department.id_of("Department").map_err(at)?),
+                rank_id: Some(RankId(e.rank.id_of("UserRank").map_err(at)?)),
+                department_id: Some(DeptId(e.department.id_of("Department").map_err(at)?)),
                 client_extra: None,
+                person: Default::default(),
+                created_by: None,
             },
         });
     }

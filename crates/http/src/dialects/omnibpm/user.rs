@@ -120,13 +120,17 @@ pub(super) async fn create(State(app): State<AppState>, call: OrgCall) -> OmniRe
         is_active: u.is_active.unwrap_or(true),
         is_external: u.is_external.unwrap_or(false),
         is_admin,
-        rank_id: u
-            .rank()?
-            .ok_or_else(|| OmniError::bad_request("user.rank is required."))?,
-        department_id: u
-            .department()?
-            .ok_or_else(|| OmniError::bad_request("user.department is required."))?,
+        rank_id: Some(
+            u.rank()?
+                .ok_or_else(|| OmniError::bad_request("user.rank is required."))?,
+        ),
+        department_id: Some(
+            u.department()?
+                .ok_or_else(|| OmniError::bad_request("user.department is required."))?,
+        ),
         client_extra: client_extra(u.client_extra.flatten())?,
+        person: Default::default(),
+        created_by: None,
     };
     let user = app.store.create_user(call.org.id, new).await?;
     reply_user(&app, &call, &user).await
