@@ -250,7 +250,7 @@ impl Store {
         }
     }
 
-    async fn principal(
+    pub(crate) async fn principal(
         &self,
         org: i64,
         user: Option<i64>,
