@@ -3,6 +3,8 @@
 mod helpers;
 
 mod bonita;
+mod bonita_group;
+mod bonita_user;
 mod identity_cross;
 mod native;
 mod oauth2;

@@ -1,14 +1,22 @@
 //! Organizations, departments, ranks, users and groups.
 
+mod bonita_sessions;
+mod contacts;
 mod departments;
+pub mod directory;
 mod groups;
 mod memberships;
 mod organizations;
+mod people;
 mod ranks;
 mod roles;
+mod units;
 mod users;
 
+pub use bonita_sessions::{BonitaSession, NewBonitaSession, SESSION_IDLE};
 pub use memberships::NewMembership;
+pub use people::ProfilePatch;
+pub use units::{NewUnit, Unit, UnitPatch};
 
 pub use users::ImportedUser;
 
