@@ -55,6 +55,7 @@ impl Store {
     /// verified against the same stored hash is not hashed again (see [`VerifiedPasswords`]).
     pub async fn authenticate_basic(&self, username: &str, password: &str) -> Result<Principal> {
         let (org, user) = self.check_password(username, password, true).await?;
+        let user = self.with_granted_admin(user).await?;
         Ok(Principal {
             org,
             user: Some(user),
@@ -274,7 +275,9 @@ impl Store {
                 if !u.is_active {
                     return Err(Error::Forbidden("The user is inactive.".into()).into());
                 }
-                Some(u)
+                // A system-administrator grant to one of the user's units or roles makes
+                // the user an administrator too (docs/dialects/identity.md).
+                Some(self.with_granted_admin(u).await?)
             }
             None => None,
         };

@@ -22,4 +22,8 @@ mod omnibpm_workflow_field;
 mod omnibpm_workflow_node;
 mod plusworkflow;
 mod questetra;
+mod questetra_authority;
+mod questetra_roles;
+mod questetra_units;
+mod questetra_users;
 mod security;

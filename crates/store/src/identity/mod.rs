@@ -1,20 +1,34 @@
 //! Organizations, departments, ranks, users and groups.
 
+mod authorities;
 mod bonita_sessions;
 mod contacts;
 mod departments;
+mod directory_pages;
+mod email_accounts;
 pub mod directory;
 mod groups;
 mod memberships;
 mod organizations;
 mod people;
 mod ranks;
+mod role_members;
 mod roles;
+mod unit_details;
+mod unit_memberships;
 mod units;
 mod users;
 
+pub use authorities::{AuthorityGrant, AuthorityHolder};
 pub use bonita_sessions::{BonitaSession, NewBonitaSession, SESSION_IDLE};
+pub use directory_pages::{
+    Account, AccountWithUnit, Page, PageRequest, RoleBrief, UnitBrief, UnitInfo,
+};
+pub use email_accounts::{login_base, AccountChange};
 pub use memberships::NewMembership;
+pub use role_members::RoleMember;
+pub use unit_details::UnitChange;
+pub use unit_memberships::UnitMember;
 pub use people::ProfilePatch;
 pub use units::{NewUnit, Unit, UnitPatch};
 
