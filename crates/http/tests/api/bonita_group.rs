@@ -42,11 +42,17 @@ both! {
     }
 
     async fn omnibpm_departments_are_groups(app) {
-        let (_, admin) = admin_session(&app, "ACME").await;
+        let (org, admin) = admin_session(&app, "ACME").await;
         let r = admin.get("/API/identity/group?f=name%3DMIS%20Department&c=100").await;
         assert_eq!(r.body.as_array().unwrap().len(), 1, "{}", r.body);
         assert!(r.body[0]["path"].as_str().unwrap().ends_with("/MIS Department"));
         assert_eq!(r.body[0]["created_by_user_id"], "-1");
+        // A department made through OmniBPM now has its creation date.
+        let (_, v) = app.omni("department/create", json!({"api_key": org.key, "department": {"name": "Lab"}})).await;
+        let lab = v["department"]["__id__"].as_i64().expect("id");
+        let g = admin.ok(&format!("/API/identity/group/{lab}")).await;
+        assert_eq!(g["path"], "/Lab");
+        assert_eq!(g["creation_date"].as_str().unwrap().len(), 23, "{g}");
     }
 
     async fn bad_groups_are_refused(app) {

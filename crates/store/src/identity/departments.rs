@@ -56,8 +56,8 @@ impl Store {
                 return Err(Error::DuplicateName.into());
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO departments (org_id, name, parent_id, head_user_id, is_active, client_extra) \
-                 VALUES ($1, $2, $3, $4, $6, $5) RETURNING id",
+                "INSERT INTO departments (org_id, name, parent_id, head_user_id, is_active, client_extra, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $6, $5, $7, $7) RETURNING id",
             )
             .bind(org.0)
             .bind(&name)
@@ -65,6 +65,7 @@ impl Store {
             .bind(new.head_id.map(|u| u.0))
             .bind(&new.client_extra)
             .bind(new.is_active)
+            .bind(chrono::Utc::now())
             .fetch_one(&mut *tx)
             .await?;
             DeptId(id)
@@ -178,7 +179,8 @@ impl Store {
                    parent_id = CASE WHEN $2 THEN $3 ELSE parent_id END, \
                    head_user_id = CASE WHEN $4 THEN $5 ELSE head_user_id END, \
                    is_active = COALESCE($6, is_active), \
-                   client_extra = CASE WHEN $7 THEN $8 ELSE client_extra END \
+                   client_extra = CASE WHEN $7 THEN $8 ELSE client_extra END, \
+                   updated_at = $11 \
                  WHERE org_id = $9 AND id = $10",
             )
             .bind(&name)
@@ -191,6 +193,7 @@ impl Store {
             .bind(patch.client_extra.clone().flatten())
             .bind(org.0)
             .bind(id.0)
+            .bind(chrono::Utc::now())
             .execute(&mut *tx)
             .await?;
         });
