@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod health;
 mod me;
+mod roles;
 
 pub(crate) use auth::Bearer;
 pub(crate) use error::ApiError;
@@ -40,6 +41,11 @@ impl utoipa::Modify for BearerScheme {
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::get_me))
+        .routes(routes!(roles::create_role, roles::list_roles))
+        .routes(routes!(roles::get_role, roles::delete_role))
+        .routes(routes!(roles::add_member))
+        .routes(routes!(roles::remove_member))
+        .routes(routes!(roles::add_use))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -17,7 +17,9 @@ mod roles;
 mod unit_details;
 mod unit_memberships;
 mod units;
+mod user_query;
 mod users;
+mod users_by_role;
 
 pub use authorities::{AuthorityGrant, AuthorityHolder};
 pub use bonita_sessions::{BonitaSession, NewBonitaSession, SESSION_IDLE};
@@ -32,7 +34,9 @@ pub use unit_memberships::UnitMember;
 pub use people::ProfilePatch;
 pub use units::{NewUnit, Unit, UnitPatch};
 
+pub use user_query::{DirectoryEntry, UnitRef, MAX_PAGE, MAX_PHRASE_CHARS};
 pub use users::ImportedUser;
+pub use users_by_role::{RoleFilter, MAX_FILTERS, MAX_ROLE_NAMES};
 
 use chrono::{DateTime, Utc};
 use sluice_domain::identity::{Department, Group, Organization, Rank, SystemGroup, User, UserRef};
