@@ -3,6 +3,7 @@
 //! peak memory. See docs/performance.md for the commands and the numbers measured.
 
 mod cases;
+mod identity_search;
 mod omni;
 mod server;
 mod stats;
@@ -32,6 +33,8 @@ enum Scenario {
     Users(users::UsersArgs),
     /// OmniBPM cases: create a document in a three-node workflow and submit it to the end.
     Cases(cases::CasesArgs),
+    /// Identity searches of PlusWorkflow, Questetra and Bonita over N named users.
+    IdentitySearch(identity_search::IdentitySearchArgs),
 }
 
 #[tokio::main]
@@ -41,6 +44,7 @@ async fn main() -> anyhow::Result<()> {
     let result = match &cli.scenario {
         Scenario::Users(args) => users::run(&server, cli.clients, args).await,
         Scenario::Cases(args) => cases::run(&server, cli.clients, args).await,
+        Scenario::IdentitySearch(args) => identity_search::run(&server, cli.clients, args).await,
     };
     println!(
         "server peak RSS: {:.1} MiB",
