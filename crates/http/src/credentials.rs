@@ -34,7 +34,9 @@ pub(crate) async fn bearer_or_basic(
         .ok()
         .and_then(|v| v.split_once(' '))
         .map(|(s, r)| (s, r.trim()))
-        .ok_or(CredentialError::Invalid("The Authorization header is malformed."))?;
+        .ok_or(CredentialError::Invalid(
+            "The Authorization header is malformed.",
+        ))?;
     if scheme.eq_ignore_ascii_case("bearer") {
         return match state.store.principal_for_access_token(rest).await {
             Ok(Some(p)) => Ok(p),
@@ -53,10 +55,12 @@ pub(crate) async fn bearer_or_basic(
         .decode(rest)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or(CredentialError::Invalid("The Basic credentials are malformed."))?;
-    let (username, password) = decoded
-        .split_once(':')
-        .ok_or(CredentialError::Invalid("The Basic credentials are malformed."))?;
+        .ok_or(CredentialError::Invalid(
+            "The Basic credentials are malformed.",
+        ))?;
+    let (username, password) = decoded.split_once(':').ok_or(CredentialError::Invalid(
+        "The Basic credentials are malformed.",
+    ))?;
     match state.store.authenticate_basic(username, password).await {
         Ok(p) => Ok(p),
         Err(sluice_store::Error::Domain(_)) => Err(CredentialError::Invalid(

@@ -13,16 +13,16 @@ pub mod rank;
 pub mod role;
 pub mod user;
 
+pub use authority::{AuthorityKind, Grantee, SystemAuthority};
+pub use contact::{ContactData, ContactKind};
 pub use department::{Department, DepartmentPatch, NewDepartment};
 pub use group::{Group, SystemGroup};
+pub use membership::Membership;
 pub use organization::{
     check_abbr_available, check_usable, NewOrganization, Organization, DEFAULT_DEPARTMENTS,
     DEFAULT_RANKS, DEFAULT_ROOT_DEPARTMENT, SYSTEM_ABBR,
 };
-pub use rank::Rank;
-pub use user::{username, NewUser, Password, User, UserPatch, UserRef};
-pub use authority::{AuthorityKind, Grantee, SystemAuthority};
-pub use contact::{ContactData, ContactKind};
-pub use membership::Membership;
 pub use person::{Person, PersonPatch, Profile};
+pub use rank::Rank;
 pub use role::{NewRole, Role, RolePatch, RoleScope};
+pub use user::{username, NewUser, Password, User, UserPatch, UserRef};

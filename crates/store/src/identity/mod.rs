@@ -4,9 +4,9 @@ mod authorities;
 mod bonita_sessions;
 mod contacts;
 mod departments;
+pub mod directory;
 mod directory_pages;
 mod email_accounts;
-pub mod directory;
 mod groups;
 mod memberships;
 mod organizations;
@@ -28,10 +28,10 @@ pub use directory_pages::{
 };
 pub use email_accounts::{login_base, AccountChange};
 pub use memberships::NewMembership;
+pub use people::ProfilePatch;
 pub use role_members::RoleMember;
 pub use unit_details::UnitChange;
 pub use unit_memberships::UnitMember;
-pub use people::ProfilePatch;
 pub use units::{NewUnit, Unit, UnitPatch};
 
 pub use user_query::{DirectoryEntry, UnitRef, MAX_PAGE, MAX_PHRASE_CHARS};
