@@ -51,6 +51,9 @@ pub(crate) enum Backend {
     Postgres(PgPool),
 }
 
+/// A pooled PostgreSQL connection idle longer than this is pinged before use.
+const PING_IDLE: Duration = Duration::from_secs(1);
+
 pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
     let url = options.database_url.as_str();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -61,6 +64,18 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings every connection it hands out by default: one network round trip
+            // per acquire. Only a connection idle for a while (the server may have closed it
+            // meanwhile) is checked; a busy one was just used.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await?;
         Ok(Backend::Postgres(pool))
@@ -89,8 +104,11 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(connect.clone())
             .await?;
+        // A SQLite connection cannot go away under us: no ping (a round trip to its
+        // thread) before handing it out.
         let read = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(Backend::Sqlite {

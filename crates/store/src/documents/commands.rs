@@ -4,7 +4,7 @@
 use super::access::{grants, CC_TARGET_SQL};
 use super::lookups::lookup;
 use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
-use super::{Actor, DocumentView};
+use super::{check_actor, Actor, DocumentView};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -465,13 +465,14 @@ impl Store {
             return Err(Error::invalid("title must not contain control characters.").into());
         }
         let def = self.definition(org, new.workflow).await?;
-        self.check_actor(org, new.actor).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
-        // The permission and the first nodes' responsible users are read before the write
-        // transaction, keeping the one SQLite writer busy with writes alone.
+        // The actor, the permission and the first nodes' responsible users are read before
+        // the write transaction (on one connection), keeping the one SQLite writer busy
+        // with writes alone.
         let (mut case, grants) = read!(self, |db| {
             let mut conn = db.acquire().await?;
+            check_actor!(conn, org, new.actor);
             let g = grants!(conn, org, def.workflow.family_id, new.actor.user);
             if !g.creatable {
                 return Err(Error::Forbidden(format!(
@@ -633,13 +634,14 @@ impl Store {
     ) -> Result<(i64, bool)> {
         check_comment(comment)?;
         let now = micros_now();
-        self.check_actor(org, actor).await?;
         // Optimistic: the client names the version it signs, so the engine works on a
         // snapshot read outside the write transaction, and the write only checks that the
         // version is still that one (`persist_case!`: else "Outdated Document Version").
-        // This keeps the one SQLite writer busy with writes alone.
+        // This keeps the one SQLite writer busy with writes alone. All reads share one
+        // connection (each acquire and release costs a round trip).
         let (case, before, outcome, moves, def) = read!(self, |db| {
             let mut conn = db.acquire().await?;
+            check_actor!(conn, org, actor);
             let (record, _) = load_case!(conn, self.unlocked(), org, doc);
             let mut case = record.case;
             if case.version != expected_version {

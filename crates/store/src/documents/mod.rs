@@ -79,4 +79,4 @@ macro_rules! check_actor {
         }
     }};
 }
-use check_actor;
+pub(crate) use check_actor;
