@@ -122,6 +122,21 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
     }
 }
 
+/// Begins a transaction on `pool` in a task of its own, so that cancelling the caller
+/// cannot interrupt it: sqlx 0.8.4+ leaves a PostgreSQL session inside a transaction when
+/// `begin()` is cancelled during its round trip (sqlx issue 4385), and the pool then hands
+/// that session out with the transaction's locks still held. A transaction begun for a
+/// caller that has gone is dropped, which rolls it back.
+pub(crate) async fn begin<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin().await })
+        .await
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("begin: {e}")))?
+        .map_err(Error::from)
+}
+
 /// Runs `$body` inside a write transaction bound to `$tx` on the configured backend. The
 /// transaction commits when the body completes and rolls back if it returns early (`?` or
 /// `return Err(..)`, which leave the body, not the enclosing function, and are then passed
@@ -139,7 +154,7 @@ macro_rules! write_tx {
                 member.finish(out).await?
             }
             $crate::db::Backend::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
+                let mut $tx = $crate::db::begin(pool).await?;
                 let out: $crate::Result<_> = async { Ok($body) }.await;
                 let out = out?;
                 $tx.commit().await?;
