@@ -47,6 +47,8 @@ pub(crate) enum Backend {
     Sqlite {
         read: SqlitePool,
         writer: std::sync::Arc<crate::group_commit::Writer>,
+        /// The hottest reads, made on the calling thread (see `inline`).
+        inline: std::sync::Arc<crate::inline::InlineReads>,
     },
     Postgres(PgPool),
 }
@@ -113,6 +115,7 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
             .await?;
         Ok(Backend::Sqlite {
             read,
+            inline: std::sync::Arc::new(crate::inline::InlineReads::new(path)),
             writer: crate::group_commit::Writer::new(write),
         })
     } else {
