@@ -50,6 +50,10 @@ async fn main() -> anyhow::Result<()> {
         "server peak RSS: {:.1} MiB",
         server.peak_rss_mib().unwrap_or(f64::NAN)
     );
+    println!(
+        "server CPU: {:.1} s",
+        server.cpu_seconds().unwrap_or(f64::NAN)
+    );
     server.stop();
     result
 }

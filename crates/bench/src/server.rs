@@ -87,6 +87,20 @@ impl Server {
         Some(kib / 1024.0)
     }
 
+    /// CPU time the server process has used so far, user plus system, in seconds: a
+    /// measure of cost per request that other load on the machine disturbs less than
+    /// throughput does.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the parenthesized command name; utime and stime are the 12th and 13th.
+        let rest = stat.rsplit_once(')')?.1;
+        let mut fields = rest.split_whitespace().skip(11);
+        let utime: f64 = fields.next()?.parse().ok()?;
+        let stime: f64 = fields.next()?.parse().ok()?;
+        // Linux reports both in USER_HZ ticks, 100 per second.
+        Some((utime + stime) / 100.0)
+    }
+
     pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

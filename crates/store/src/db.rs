@@ -47,9 +47,14 @@ pub(crate) enum Backend {
     Sqlite {
         read: SqlitePool,
         writer: std::sync::Arc<crate::group_commit::Writer>,
+        /// The hottest reads, made on the calling thread (see `inline`).
+        inline: std::sync::Arc<crate::inline::InlineReads>,
     },
     Postgres(PgPool),
 }
+
+/// A pooled PostgreSQL connection idle longer than this is pinged before use.
+const PING_IDLE: Duration = Duration::from_secs(1);
 
 pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
     let url = options.database_url.as_str();
@@ -61,6 +66,18 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings every connection it hands out by default: one network round trip
+            // per acquire. Only a connection idle for a while (the server may have closed it
+            // meanwhile) is checked; a busy one was just used.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(connect)
             .await?;
         Ok(Backend::Postgres(pool))
@@ -89,12 +106,16 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(connect.clone())
             .await?;
+        // A SQLite connection cannot go away under us: no ping (a round trip to its
+        // thread) before handing it out.
         let read = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(Backend::Sqlite {
             read,
+            inline: std::sync::Arc::new(crate::inline::InlineReads::new(path)),
             writer: crate::group_commit::Writer::new(write),
         })
     } else {
@@ -102,6 +123,21 @@ pub(crate) async fn connect(options: &StoreOptions) -> Result<Backend> {
             "unsupported database URL (expected sqlite://PATH or postgres://...)"
         )))
     }
+}
+
+/// Begins a transaction on `pool` in a task of its own, so that cancelling the caller
+/// cannot interrupt it: sqlx 0.8.4+ leaves a PostgreSQL session inside a transaction when
+/// `begin()` is cancelled during its round trip (sqlx issue 4385), and the pool then hands
+/// that session out with the transaction's locks still held. A transaction begun for a
+/// caller that has gone is dropped, which rolls it back.
+pub(crate) async fn begin<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin().await })
+        .await
+        .map_err(|e| Error::Unexpected(anyhow::anyhow!("begin: {e}")))?
+        .map_err(Error::from)
 }
 
 /// Runs `$body` inside a write transaction bound to `$tx` on the configured backend. The
@@ -121,7 +157,7 @@ macro_rules! write_tx {
                 member.finish(out).await?
             }
             $crate::db::Backend::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
+                let mut $tx = $crate::db::begin(pool).await?;
                 let out: $crate::Result<_> = async { Ok($body) }.await;
                 let out = out?;
                 $tx.commit().await?;

@@ -12,6 +12,7 @@ pub mod documents;
 mod error;
 mod group_commit;
 pub mod identity;
+mod inline;
 pub mod oauth;
 pub mod secrets;
 pub mod workflows;
@@ -71,6 +72,14 @@ impl Store {
         }
     }
 
+    /// The reads made on the calling thread (SQLite).
+    pub(crate) fn inline(&self) -> Option<&inline::InlineReads> {
+        match &self.backend {
+            Backend::Sqlite { inline, .. } => Some(inline),
+            Backend::Postgres(_) => None,
+        }
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<()> {
         read!(self, |db| {
@@ -82,7 +91,7 @@ impl Store {
     /// Closes every connection (waits for in-flight queries).
     pub async fn close(&self) {
         match &self.backend {
-            Backend::Sqlite { read, writer } => {
+            Backend::Sqlite { read, writer, .. } => {
                 writer.close().await;
                 read.close().await;
             }

@@ -40,20 +40,25 @@ macro_rules! grants {
                 .bind($org.0)
                 .fetch_all(&mut *$ex)
                 .await?;
-        rows.into_iter().fold(
-            sluice_domain::workflow::Grants::default(),
-            |acc, (creatable, visible, revokable, revivable)| {
-                acc.union(sluice_domain::workflow::Grants {
-                    creatable,
-                    visible,
-                    revokable,
-                    revivable,
-                })
-            },
-        )
+        $crate::documents::access::fold_grants(rows)
     }};
 }
 pub(crate) use grants;
+
+/// The union of the permission rows (`GRANTS_SQL`) that apply.
+pub(crate) fn fold_grants(rows: Vec<(bool, bool, bool, bool)>) -> sluice_domain::workflow::Grants {
+    rows.into_iter().fold(
+        sluice_domain::workflow::Grants::default(),
+        |acc, (creatable, visible, revokable, revivable)| {
+            acc.union(sluice_domain::workflow::Grants {
+                creatable,
+                visible,
+                revokable,
+                revivable,
+            })
+        },
+    )
+}
 
 /// Whether user `$2` (active, of organization `$3`) is among node `$1`'s CC targets.
 pub(crate) const CC_TARGET_SQL: &str = concat!(

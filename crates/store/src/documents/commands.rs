@@ -2,13 +2,14 @@
 //! assignment and deadline expiry.
 
 use super::access::{grants, CC_TARGET_SQL};
+use super::inline;
 use super::lookups::lookup;
 use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
-use super::{Actor, DocumentView};
+use super::{check_actor, Actor, DocumentView};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sluice_domain::engine::{Case, Moves, Outcome, SignatureKind, Submission};
+use sluice_domain::engine::{Case, Definition, Moves, Outcome, SignatureKind, Submission};
 use sluice_domain::workflow::{check_can_create_documents, Assignee, Workflow};
 use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
@@ -465,25 +466,32 @@ impl Store {
             return Err(Error::invalid("title must not contain control characters.").into());
         }
         let def = self.definition(org, new.workflow).await?;
-        self.check_actor(org, new.actor).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
-        // The permission and the first nodes' responsible users are read before the write
-        // transaction, keeping the one SQLite writer busy with writes alone.
-        let (mut case, grants) = read!(self, |db| {
-            let mut conn = db.acquire().await?;
-            let g = grants!(conn, org, def.workflow.family_id, new.actor.user);
-            if !g.creatable {
-                return Err(Error::Forbidden(format!(
-                    "User {} may not create documents of workflow {}.",
-                    new.actor.user, new.workflow
-                ))
-                .into());
-            }
-            let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
-            resolve_case!(conn, org, def, case, moves, now);
-            (case, g)
-        });
+        // The actor, the permission and the first nodes' responsible users are read before
+        // the write transaction, keeping the one SQLite writer busy with writes alone.
+        let (family, user) = (def.workflow.family_id, new.actor.user);
+        let grants = match self.inline() {
+            Some(reads) => reads.run(|c| {
+                inline::check_actor(c, org, new.actor)?;
+                inline::grants(c, org, family, user)
+            })?,
+            None => read!(self, |db| {
+                let mut conn = db.acquire().await?;
+                check_actor!(conn, org, new.actor);
+                grants!(conn, org, family, user)
+            }),
+        };
+        if !grants.creatable {
+            return Err(Error::Forbidden(format!(
+                "User {} may not create documents of workflow {}.",
+                new.actor.user, new.workflow
+            ))
+            .into());
+        }
+        let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
+        self.resolve_case(org, &def, &mut case, &mut moves, now)
+            .await?;
         let mut participants: Vec<UserId> = case.acting_users();
         participants.push(new.actor.user);
         participants.sort();
@@ -633,25 +641,31 @@ impl Store {
     ) -> Result<(i64, bool)> {
         check_comment(comment)?;
         let now = micros_now();
-        self.check_actor(org, actor).await?;
         // Optimistic: the client names the version it signs, so the engine works on a
         // snapshot read outside the write transaction, and the write only checks that the
         // version is still that one (`persist_case!`: else "Outdated Document Version").
         // This keeps the one SQLite writer busy with writes alone.
-        let (case, before, outcome, moves, def) = read!(self, |db| {
-            let mut conn = db.acquire().await?;
-            let (record, _) = load_case!(conn, self.unlocked(), org, doc);
-            let mut case = record.case;
-            if case.version != expected_version {
-                return Err(Error::Outdated.into());
-            }
-            let def = self.definition(org, case.workflow_id).await?;
-            let before = case.clone();
-            let outcome = case.submit(&def, actor.user, values, now)?;
-            let mut moves = Moves::default();
-            resolve_case!(conn, org, def, case, moves, now);
-            (case, before, outcome, moves, def)
-        });
+        let (record, _) = match self.inline() {
+            Some(reads) => reads.run(|c| {
+                inline::check_actor(c, org, actor)?;
+                inline::load_case(c, org, doc)
+            })?,
+            None => read!(self, |db| {
+                let mut conn = db.acquire().await?;
+                check_actor!(conn, org, actor);
+                load_case!(conn, self.unlocked(), org, doc)
+            }),
+        };
+        let mut case = record.case;
+        if case.version != expected_version {
+            return Err(Error::Outdated.into());
+        }
+        let def = self.definition(org, case.workflow_id).await?;
+        let before = case.clone();
+        let outcome = case.submit(&def, actor.user, values, now)?;
+        let mut moves = Moves::default();
+        self.resolve_case(org, &def, &mut case, &mut moves, now)
+            .await?;
         let changes = participant_changes(&before, &case, vec![(actor.user, true)]);
         let versions = case.content != before.content;
         let postgres = self.is_postgres();
@@ -711,6 +725,26 @@ impl Store {
             sync_deadlines!(tx, def, &case, Some(self));
             Ok((case.version, completed))
         })
+    }
+
+    /// Answers the engine's directory questions about `case` (outside any transaction)
+    /// and settles it.
+    async fn resolve_case(
+        &self,
+        org: OrgId,
+        def: &Definition,
+        case: &mut Case,
+        moves: &mut Moves,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if let Some(reads) = self.inline() {
+            return reads.run(|c| inline::resolve_case(c, org, def, case, moves, now));
+        }
+        read!(self, |db| {
+            let mut conn = db.acquire().await?;
+            resolve_case!(conn, org, def, case, *moves, now);
+        });
+        Ok(())
     }
 
     /// `actor` sends the document back to the state before signature `target`.

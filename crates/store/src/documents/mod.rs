@@ -7,6 +7,7 @@ mod access;
 mod commands;
 mod deadlines;
 mod definitions;
+mod inline;
 mod lookups;
 mod reads;
 mod records;
@@ -55,28 +56,37 @@ impl crate::Store {
     }
 }
 
+/// An actor's users ($2, $3) in organization $1, with whether they are active.
+pub(crate) const ACTOR_SQL: &str =
+    "SELECT id, is_active FROM users WHERE org_id = $1 AND id IN ($2, $3)";
+
 /// Both users of an actor must be active users of the organization.
 macro_rules! check_actor {
     ($ex:expr, $org:expr, $actor:expr) => {{
         let actor: $crate::documents::Actor = $actor;
-        let rows: Vec<(i64, bool)> =
-            sqlx::query_as("SELECT id, is_active FROM users WHERE org_id = $1 AND id IN ($2, $3)")
-                .bind($org.0)
-                .bind(actor.user.0)
-                .bind(actor.delegate.0)
-                .fetch_all(&mut *$ex)
-                .await?;
-        for id in [actor.user, actor.delegate] {
-            match rows.iter().find(|(i, _)| *i == id.0) {
-                None => return Err(sluice_domain::Error::not_found("User", id).into()),
-                Some((_, false)) => {
-                    return Err(
-                        sluice_domain::Error::Forbidden(format!("User {id} is inactive.")).into(),
-                    )
-                }
-                Some(_) => {}
-            }
-        }
+        let rows: Vec<(i64, bool)> = sqlx::query_as($crate::documents::ACTOR_SQL)
+            .bind($org.0)
+            .bind(actor.user.0)
+            .bind(actor.delegate.0)
+            .fetch_all(&mut *$ex)
+            .await?;
+        $crate::documents::actor_found(&rows, actor)?;
     }};
 }
-use check_actor;
+
+/// `SELECT id, is_active FROM users` rows of an actor's users: both must be there, active.
+pub(crate) fn actor_found(rows: &[(i64, bool)], actor: Actor) -> crate::Result<()> {
+    for id in [actor.user, actor.delegate] {
+        match rows.iter().find(|(i, _)| *i == id.0) {
+            None => return Err(sluice_domain::Error::not_found("User", id).into()),
+            Some((_, false)) => {
+                return Err(
+                    sluice_domain::Error::Forbidden(format!("User {id} is inactive.")).into(),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+pub(crate) use check_actor;

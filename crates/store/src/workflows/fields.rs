@@ -39,7 +39,7 @@ impl Store {
     /// Every field of a version, inactive ones included, in id order.
     pub async fn workflow_fields(&self, org: OrgId, workflow: WorkflowId) -> Result<Vec<Field>> {
         read!(self, |db| {
-            let mut tx = db.begin().await?;
+            let mut tx = crate::db::begin(db).await?;
             workflow_in!(&mut *tx, org, workflow);
             let fields = load_fields!(&mut *tx, org, workflow);
             tx.commit().await?;

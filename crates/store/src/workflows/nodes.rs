@@ -89,7 +89,7 @@ impl Store {
     /// Every node of a version with its children, CC targets and field access, in id order.
     pub async fn workflow_nodes(&self, org: OrgId, workflow: WorkflowId) -> Result<Vec<Node>> {
         read!(self, |db| {
-            let mut tx = db.begin().await?;
+            let mut tx = crate::db::begin(db).await?;
             workflow_in!(&mut *tx, org, workflow);
             let nodes = load_nodes!(&mut *tx, org, workflow);
             tx.commit().await?;

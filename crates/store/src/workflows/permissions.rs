@@ -69,7 +69,7 @@ impl Store {
         family: FamilyId,
     ) -> Result<Vec<Permission>> {
         let rows: Vec<PermRow> = read!(self, |db| {
-            let mut tx = db.begin().await?;
+            let mut tx = crate::db::begin(db).await?;
             if !exists_in_org!(&mut *tx, "workflow_families", org.0, family.0) {
                 return Err(Error::not_found("Workflow family", family).into());
             }
