@@ -199,6 +199,21 @@ macro_rules! bind_args {
     }};
 }
 
+/// The total of a search (`$count_sql`) and one page of it (`$page_sql`).
+macro_rules! count_and_page {
+    ($store:expr, $count_sql:expr, $count_args:expr, $page_sql:expr, $page_args:expr) => {
+        read!($store, |db| {
+            let total = bind_args!(sqlx::query_scalar::<_, i64>($count_sql), $count_args)
+                .fetch_one(db)
+                .await?;
+            let rows = bind_args!(sqlx::query_as($page_sql), $page_args)
+                .fetch_all(db)
+                .await?;
+            (total, rows)
+        })
+    };
+}
+
 /// `text` as a case-insensitive `LIKE` prefix pattern (`%` and `_` escaped with `\`).
 fn prefix_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 1);
@@ -313,15 +328,8 @@ impl Store {
         let count_args = w.args.clone();
         order_and_page(&mut w, key, "u.id", q.page);
         let page_sql = format!("{PROFILE_SELECT}{}", w.text);
-        let (total, rows): (i64, Vec<ProfileRow>) = read!(self, |db| {
-            let total = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args)
-                .fetch_one(db)
-                .await?;
-            let rows = bind_args!(sqlx::query_as(&page_sql), &w.args)
-                .fetch_all(db)
-                .await?;
-            (total, rows)
-        });
+        let (total, rows): (i64, Vec<ProfileRow>) =
+            count_and_page!(self, &count_sql, &count_args, &page_sql, &w.args);
         Ok(Paged {
             items: rows.into_iter().map(Profile::from).collect(),
             total,
@@ -381,15 +389,8 @@ impl Store {
             super::units::UNIT_COLUMNS,
             w.text
         );
-        let (total, rows): (i64, Vec<UnitRow>) = read!(self, |db| {
-            let total = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args)
-                .fetch_one(db)
-                .await?;
-            let rows = bind_args!(sqlx::query_as(&page_sql), &w.args)
-                .fetch_all(db)
-                .await?;
-            (total, rows)
-        });
+        let (total, rows): (i64, Vec<UnitRow>) =
+            count_and_page!(self, &count_sql, &count_args, &page_sql, &w.args);
         Ok(Paged {
             items: rows.into_iter().map(Unit::from).collect(),
             total,
@@ -427,15 +428,8 @@ impl Store {
         let count_args = w.args.clone();
         order_and_page(&mut w, key, "id", q.page);
         let page_sql = format!("SELECT {} FROM roles{}", super::roles::ROLE_COLUMNS, w.text);
-        let (total, rows): (i64, Vec<super::roles::RoleRow>) = read!(self, |db| {
-            let total = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args)
-                .fetch_one(db)
-                .await?;
-            let rows = bind_args!(sqlx::query_as(&page_sql), &w.args)
-                .fetch_all(db)
-                .await?;
-            (total, rows)
-        });
+        let (total, rows): (i64, Vec<super::roles::RoleRow>) =
+            count_and_page!(self, &count_sql, &count_args, &page_sql, &w.args);
         Ok(Paged {
             items: rows.into_iter().map(Role::from).collect(),
             total,
@@ -485,15 +479,8 @@ impl Store {
         let count_args = w.args.clone();
         order_and_page(&mut w, key, "m.seq", q.page);
         let page_sql = format!("SELECT {MEMBERSHIP_PREFIXED}{}", w.text);
-        let (total, rows): (i64, Vec<MembershipRow>) = read!(self, |db| {
-            let total = bind_args!(sqlx::query_scalar::<_, i64>(&count_sql), &count_args)
-                .fetch_one(db)
-                .await?;
-            let rows = bind_args!(sqlx::query_as(&page_sql), &w.args)
-                .fetch_all(db)
-                .await?;
-            (total, rows)
-        });
+        let (total, rows): (i64, Vec<MembershipRow>) =
+            count_and_page!(self, &count_sql, &count_args, &page_sql, &w.args);
         Ok(Paged {
             items: rows.into_iter().map(Membership::from).collect(),
             total,

@@ -5,12 +5,8 @@
 use crate::{Result, Store};
 use sluice_domain::{DeptId, Error, OrgId, RoleId, UserId};
 
-/// One page of a search and the number of matches in all.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub total: i64,
-    pub items: Vec<T>,
-}
+/// One page of a search and the number of matches in all (the directory's one page type).
+pub use super::directory::Paged as Page;
 
 /// Which page of a search: `limit` rows after the first `start`.
 #[derive(Debug, Clone, Copy)]
