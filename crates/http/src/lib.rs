@@ -33,6 +33,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/PlusWorkflow/api", dialects::plusworkflow::router())
         // Questetra's router holds `/API/...` (and later `/System/...`).
         .merge(dialects::questetra::router())
+        // Brity's router holds `/asset/...`, `/scheduler/...`, `/tenant/...`,
+        // `/communication/...` and `/group/...`.
+        .merge(dialects::brity::router())
         // The mount point itself is OmniBPM's too (`nest` leaves it to the outer fallback).
         .route(
             "/api/v0.1",

@@ -14,6 +14,7 @@ mod group_commit;
 pub mod identity;
 mod inline;
 pub mod oauth;
+pub mod rpa;
 pub mod secrets;
 pub mod workflows;
 

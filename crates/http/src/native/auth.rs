@@ -31,7 +31,7 @@ impl FromRequestParts<AppState> for Bearer {
                 "The Authorization header is not a bearer token.",
             ));
         };
-        match state.store.principal_for_access_token(token).await? {
+        match state.store.principal_for_bearer(token).await? {
             Some(p) => Ok(Bearer(p)),
             None => Err(ApiError::invalid_token(
                 "The access token is invalid or expired.",

@@ -2,10 +2,12 @@
 //! from the handlers' annotations.
 
 mod auth;
+mod body;
 mod error;
 mod health;
 mod me;
 mod roles;
+mod tokens;
 
 pub(crate) use auth::Bearer;
 pub(crate) use error::ApiError;
@@ -41,6 +43,8 @@ impl utoipa::Modify for BearerScheme {
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me::get_me))
+        .routes(routes!(tokens::create_token, tokens::list_tokens))
+        .routes(routes!(tokens::revoke_token))
         .routes(routes!(roles::create_role, roles::list_roles))
         .routes(routes!(roles::get_role, roles::delete_role))
         .routes(routes!(roles::add_member))

@@ -2,6 +2,7 @@
 //! PlusWorkflow has them), who holds them, and which workflows use a global role. For an
 //! organization administrator (or an organization-level token).
 
+use super::body::json_body;
 use super::{ApiError, Bearer};
 use crate::AppState;
 use axum::body::Body;
@@ -9,7 +10,6 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, SubsecRound, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sluice_domain::identity::{NewRole, Role, RoleScope};
 use sluice_domain::{Error as DomainError, OrgId, RoleId, UserId};
@@ -17,8 +17,6 @@ use sluice_store::identity::NewMembership;
 use sluice_store::oauth::Principal;
 use sluice_store::Error as StoreError;
 
-/// Largest accepted request body.
-const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Page size of the role list when none is asked for, and the largest one.
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
@@ -118,30 +116,6 @@ fn administrator(p: &Principal) -> Result<(OrgId, Option<UserId>), ApiError> {
             "Only an organization administrator may manage roles.".into(),
         ))),
     }
-}
-
-/// Reads a JSON body, naming the path of a wrong value.
-async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            refused(DomainError::invalid(format!(
-                "The request body is larger than {MAX_BODY_BYTES} bytes."
-            )))
-        })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        let at = if at == "." {
-            String::new()
-        } else {
-            format!(" at {at}")
-        };
-        refused(DomainError::invalid(format!(
-            "Invalid request body{at}: {}",
-            e.inner()
-        )))
-    })
 }
 
 fn id_of(field: &str, text: &str) -> Result<i64, ApiError> {

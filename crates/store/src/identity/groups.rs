@@ -41,7 +41,7 @@ macro_rules! check_users_in_org {
 /// Loads a group of the organization inside a transaction, or fails with not found.
 macro_rules! group_in_tx {
     ($tx:expr, $org:expr, $id:expr) => {{
-        let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 AND id = $2");
+        let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 AND id = $2 AND kind = 'user'");
         let row: Option<GroupRow> = sqlx::query_as(&sql)
             .bind($org.0)
             .bind($id.0)
@@ -57,7 +57,9 @@ macro_rules! group_in_tx {
 impl Store {
     /// Every group of an organization, system groups first.
     pub async fn list_groups(&self, org: OrgId) -> Result<Vec<Group>> {
-        let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 ORDER BY id");
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 AND kind = 'user' ORDER BY id"
+        );
         let rows: Vec<GroupRow> = read!(self, |db| {
             sqlx::query_as(&sql).bind(org.0).fetch_all(db).await?
         });
@@ -66,7 +68,9 @@ impl Store {
 
     /// One group of an organization.
     pub async fn group(&self, org: OrgId, id: GroupId) -> Result<Group> {
-        let sql = format!("SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {GROUP_COLUMNS} FROM groups WHERE org_id = $1 AND id = $2 AND kind = 'user'"
+        );
         let row: Option<GroupRow> = read!(self, |db| {
             sqlx::query_as(&sql)
                 .bind(org.0)

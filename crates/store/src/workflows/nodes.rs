@@ -43,7 +43,13 @@ macro_rules! check_patch_refs {
     ($tx:ident, $org:expr, $patch:expr) => {{
         let r = SpecRefs::of_patch($patch);
         check_in_org!($tx, "users", "User", $org, r.users);
-        check_in_org!($tx, "groups", "Group", $org, r.groups);
+        check_in_org!(
+            $tx,
+            "(SELECT id, org_id FROM groups WHERE kind = 'user') g",
+            "Group",
+            $org,
+            r.groups
+        );
         check_in_org!($tx, "departments", "Department", $org, r.departments);
         check_in_org!($tx, "ranks", "Rank", $org, r.ranks);
         check_in_org!($tx, "workflow_nodes", "Node", $org, r.nodes);

@@ -56,7 +56,13 @@ macro_rules! check_subjects {
         let subjects: Vec<Subject> = $subjects;
         let of = |f: fn(Subject) -> Option<i64>| subjects.iter().filter_map(move |s| f(*s));
         check_in_org!($tx, "users", "User", $org, of(|s| columns(s).0));
-        check_in_org!($tx, "groups", "Group", $org, of(|s| columns(s).1));
+        check_in_org!(
+            $tx,
+            "(SELECT id, org_id FROM groups WHERE kind = 'user') g",
+            "Group",
+            $org,
+            of(|s| columns(s).1)
+        );
         check_in_org!($tx, "departments", "Department", $org, of(|s| columns(s).2));
     }};
 }

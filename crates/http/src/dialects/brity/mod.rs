@@ -1,0 +1,33 @@
+//! The Brity RPA dialect: `/asset/api/v1/...`, `/scheduler/api/v1/...`,
+//! `/tenant/api/v1/...`, `/communication/api/v1/...` and `/group/...`, over Sluice's RPA
+//! model (crates/store/src/rpa). See docs/dialects/brity.md.
+//!
+//! Each family of endpoints has its own module and router; this one only merges them and
+//! gives unknown methods Brity's error form.
+
+// Until every family module uses them (issue 6 is landing in parts).
+#[allow(dead_code)]
+mod auth;
+#[allow(dead_code)]
+mod error;
+
+#[allow(unused_imports)]
+pub(crate) use auth::Caller;
+pub(crate) use error::BrityError;
+
+use crate::AppState;
+use axum::Router;
+
+/// Every Brity endpoint, with its full path.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn method_not_allowed() -> BrityError {
+    BrityError::coded(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        error::codes::INVALID,
+        "This method is not allowed on this path.",
+    )
+}
