@@ -3,3 +3,9 @@
 
 pub mod api_tokens;
 pub mod object_access;
+pub mod group_mappings;
+pub mod group_search;
+pub mod groups;
+pub mod mapped_members;
+pub mod tenant_users;
+pub mod tenants;

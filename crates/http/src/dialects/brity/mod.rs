@@ -10,6 +10,11 @@
 mod auth;
 #[allow(dead_code)]
 mod error;
+mod group_mappings;
+mod groups;
+mod tenant_wire;
+mod tenants;
+mod users;
 
 #[allow(unused_imports)]
 pub(crate) use auth::Caller;
@@ -20,7 +25,12 @@ use axum::Router;
 
 /// Every Brity endpoint, with its full path.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().method_not_allowed_fallback(method_not_allowed)
+    Router::new()
+        .merge(tenants::router())
+        .merge(users::router())
+        .merge(groups::router())
+        .merge(group_mappings::router())
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn method_not_allowed() -> BrityError {
