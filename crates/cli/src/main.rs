@@ -19,12 +19,15 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Print the OpenAPI document of the native API.
     Openapi,
+    /// Build a project package (docs/package-format.md) from a folder.
+    Package(commands::package::PackageArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => commands::serve::run(args),
+        Command::Package(args) => commands::package::run(args),
         Command::Openapi => {
             let doc = sluice_http::openapi();
             println!("{}", doc.to_pretty_json()?);

@@ -6,6 +6,7 @@
 //! gives unknown methods Brity's error form.
 
 // Until every family module uses them (issue 6 is landing in parts).
+mod asset_wire;
 #[allow(dead_code)]
 mod auth;
 #[allow(dead_code)]
@@ -15,6 +16,12 @@ mod groups;
 mod tenant_wire;
 mod tenants;
 mod users;
+// Assets: process inquiry, projects, package upload, permission groups, execution options.
+mod ipa_upload;
+mod object_groups;
+mod process_inquiry;
+mod projects;
+mod target_bot;
 
 #[allow(unused_imports)]
 pub(crate) use auth::Caller;
@@ -30,6 +37,11 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(groups::router())
         .merge(group_mappings::router())
+        .merge(process_inquiry::router())
+        .merge(projects::router())
+        .merge(ipa_upload::router())
+        .merge(object_groups::router())
+        .merge(target_bot::router())
         .method_not_allowed_fallback(method_not_allowed)
 }
 
