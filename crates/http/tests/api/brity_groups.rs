@@ -169,6 +169,8 @@ both! {
         // A groupType in the body does not widen a search to the other kind.
         let v = ok(&app, &boss, Method::GET, BOT_GROUP, Some(json!({"parameter": {"groupType": 0}}))).await;
         assert_eq!(v["totalCount"], 3);
+        let v = ok(&app, &boss, Method::GET, USER_GROUP, Some(json!({"parameter": null, "offset": null, "orderBy": null}))).await;
+        assert_eq!(v["totalCount"], 6);
         // Without a body: every group of the kind, ten at most, by id.
         let v = ok(&app, &boss, Method::GET, USER_GROUP, None).await;
         assert_eq!(group_names(&v), ["All Users", "External Users", "Users", "user group0110_2", "usergroup0201", "Sales"]);

@@ -253,7 +253,7 @@ struct MappedUsersRequest {
     #[serde(flatten)]
     paging: Paging,
     #[serde(alias = "parameters")]
-    parameter: MappedUsersParameter,
+    parameter: Option<MappedUsersParameter>,
     order_by: Option<String>,
 }
 
@@ -310,7 +310,7 @@ async fn mapped_users(
         &USER_ORDERS,
         MappedUserOrder::Login,
     )?;
-    let prm = req.parameter;
+    let prm = req.parameter.unwrap_or_default();
     let mut parameter = echo(&[
         ("userNm", &prm.user_nm),
         ("userId", &prm.user_id),
@@ -339,7 +339,7 @@ struct MappedBotsRequest {
     #[serde(flatten)]
     paging: Paging,
     #[serde(alias = "parameters")]
-    parameter: MappedBotsParameter,
+    parameter: Option<MappedBotsParameter>,
     order_by: Option<String>,
 }
 
@@ -370,7 +370,7 @@ async fn mapped_bots(
     let req: MappedBotsRequest = optional_json(body).await?.unwrap_or_default();
     let page = req.paging.page()?;
     let (order, descending) = order_by(req.order_by.as_deref(), &BOT_ORDERS, MappedBotOrder::Id)?;
-    let prm = req.parameter;
+    let prm = req.parameter.unwrap_or_default();
     let mut parameter = echo(&[("botNm", &prm.bot_nm), ("botId", &prm.bot_id)]);
     parameter.insert("groupId".into(), json!(group.0));
     parameter.insert("groupType".into(), json!(GroupKind::Bot.brity_type()));

@@ -104,7 +104,7 @@ pub(super) struct GroupSearchRequest {
     paging: Paging,
     /// The spec's description writes `Parameter`, its examples `parameter`.
     #[serde(alias = "Parameter", alias = "parameters")]
-    parameter: GroupSearchParameter,
+    parameter: Option<GroupSearchParameter>,
     order_by: Option<String>,
 }
 
@@ -133,7 +133,7 @@ pub(super) fn group_search(
     kind: Option<GroupKind>,
 ) -> Result<(GroupSearch, Value), BrityError> {
     let page = req.paging.page()?;
-    let p = req.parameter;
+    let p = req.parameter.unwrap_or_default();
     let kind = match (kind, p.group_type) {
         (Some(k), _) => Some(k),
         (None, None) => None,
