@@ -291,7 +291,7 @@ impl Store {
     /// manifest id is then kept in `manifest_id`, so later uploads still find the object).
     async fn free_project_id(&self, wanted: Option<&str>) -> Result<String> {
         if let Some(id) = wanted {
-            let taken: Option<i64> = read!(self, |db| {
+            let taken: Option<i32> = read!(self, |db| {
                 sqlx::query_scalar("SELECT 1 FROM rpa_projects WHERE id = $1")
                     .bind(id)
                     .fetch_optional(db)
@@ -377,7 +377,7 @@ impl Store {
                 .await?;
                 version
             } else {
-                let taken: Option<i64> = sqlx::query_scalar(
+                let taken: Option<i32> = sqlx::query_scalar(
                     "SELECT 1 FROM rpa_projects WHERE org_id = $1 AND category = $2 \
                      AND LOWER(name) = LOWER($3)",
                 )

@@ -191,7 +191,7 @@ impl Store {
             }
         }
         let target = options.target.as_deref().map(str::trim).unwrap_or("");
-        let known: Option<i64> = match options.select_type {
+        let known: Option<i32> = match options.select_type {
             1 => Some(1),
             2 => {
                 let id: i64 = target.parse().map_err(|_| {

@@ -83,7 +83,7 @@ impl Store {
         let now = Utc::now();
         write_tx!(self, |tx| {
             for p in &prepared {
-                let taken: Option<i64> = sqlx::query_scalar(
+                let taken: Option<i32> = sqlx::query_scalar(
                     "SELECT 1 FROM rpa_projects WHERE org_id = $1 AND category = $2 \
                      AND LOWER(name) = LOWER($3)",
                 )

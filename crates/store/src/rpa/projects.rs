@@ -88,7 +88,7 @@ impl Store {
                 .object_authorities(caller.org.id, user, object_id)
                 .await;
         }
-        let exists: Option<i64> = read!(self, |db| {
+        let exists: Option<i32> = read!(self, |db| {
             sqlx::query_scalar("SELECT 1 FROM rpa_projects WHERE org_id = $1 AND id = $2")
                 .bind(caller.org.id.0)
                 .bind(object_id)
@@ -151,7 +151,7 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         let now = Utc::now();
         write_tx!(self, |tx| {
-            let taken: Option<i64> = sqlx::query_scalar(
+            let taken: Option<i32> = sqlx::query_scalar(
                 "SELECT 1 FROM rpa_projects WHERE org_id = $1 AND category = 'project' \
                  AND LOWER(name) = LOWER($2)",
             )
