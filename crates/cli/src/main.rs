@@ -21,6 +21,8 @@ enum Command {
     Openapi,
     /// Build a project package (docs/package-format.md) from a folder.
     Package(commands::package::PackageArgs),
+    /// Run a bot agent: take jobs from a server and run their processes on this machine.
+    Bot(commands::bot::BotArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Package(args) => commands::package::run(args),
+        Command::Bot(args) => commands::bot::run(args),
         Command::Openapi => {
             let doc = sluice_http::openapi();
             println!("{}", doc.to_pretty_json()?);

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod bot;
 pub mod package;
 pub mod serve;
