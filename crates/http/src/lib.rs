@@ -50,6 +50,11 @@ pub fn router(state: AppState) -> Router {
     observability::layer(app)
 }
 
+/// Delivers Brity job callbacks until the process ends (`sluice serve` runs it).
+pub async fn run_callback_worker(store: Store) {
+    dialects::brity::callbacks::run(store).await
+}
+
 /// The OpenAPI document of the native API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     native::openapi()

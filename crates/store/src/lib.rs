@@ -35,6 +35,8 @@ pub struct Store {
     deadline_signal: std::sync::Arc<tokio::sync::Notify>,
     /// Passwords already verified for HTTP Basic.
     verified: std::sync::Arc<oauth::VerifiedPasswords>,
+    /// Job signals and settings (RPA dispatch).
+    rpa_runtime: std::sync::Arc<rpa::runtime::Runtime>,
 }
 
 impl Store {
@@ -47,6 +49,7 @@ impl Store {
             deadline_signal: Default::default(),
             serials: Default::default(),
             verified: Default::default(),
+            rpa_runtime: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

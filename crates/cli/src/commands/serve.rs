@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Seconds without a poll after which a bot is down and its running job fails (bots
+    /// are asked to poll every third of it). At least 1.
+    #[arg(long, env = "SLUICE_BOT_LAPSE_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub bot_lapse_seconds: u64,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -108,6 +113,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     spawn_token_purge(store.clone());
     tokio::spawn(store.clone().run_deadline_worker());
+    store.configure_rpa(sluice_store::rpa::runtime::RpaSettings {
+        bot_lapse: Duration::from_secs(args.bot_lapse_seconds),
+        ..Default::default()
+    });
+    tokio::spawn(store.clone().run_bot_worker());
+    tokio::spawn(sluice_http::run_callback_worker(store.clone()));
     let app = sluice_http::router(AppState {
         store: store.clone(),
         secret_key: Arc::new(boot.secret_key),

@@ -1,10 +1,12 @@
 //! The native API under `/api/v1`, the health checks, and the OpenAPI document generated
 //! from the handlers' annotations.
 
+mod agent;
 mod auth;
 mod body;
 mod error;
 mod health;
+mod licenses;
 mod me;
 mod roles;
 mod tokens;
@@ -50,6 +52,15 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::add_member))
         .routes(routes!(roles::remove_member))
         .routes(routes!(roles::add_use))
+        .routes(routes!(licenses::issue_licenses, licenses::list_licenses))
+        .routes(routes!(agent::activate))
+        .routes(routes!(agent::hello))
+        .routes(routes!(agent::next_job))
+        .routes(routes!(agent::package))
+        .routes(routes!(agent::control))
+        .routes(routes!(agent::progress))
+        .routes(routes!(agent::upload_file))
+        .routes(routes!(agent::finish))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

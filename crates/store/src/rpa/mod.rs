@@ -16,3 +16,19 @@ pub mod groups;
 pub mod mapped_members;
 pub mod tenant_users;
 pub mod tenants;
+// Jobs, bots and licenses (the macros of `runtime` and `job_end` first: later modules use them).
+#[macro_use]
+pub mod runtime;
+#[macro_use]
+pub mod job_end;
+pub mod bot_status;
+pub mod bots;
+pub mod callbacks;
+pub mod dispatch;
+pub mod job_files;
+pub mod job_reads;
+pub mod job_stop;
+pub mod jobs;
+pub mod licenses;
+pub(crate) mod process_source;
+pub mod worker;

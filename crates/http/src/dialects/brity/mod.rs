@@ -9,10 +9,15 @@
 mod asset_wire;
 #[allow(dead_code)]
 mod auth;
+mod bot_list;
+pub(crate) mod callbacks;
 #[allow(dead_code)]
 mod error;
 mod group_mappings;
 mod groups;
+mod jobs;
+mod jobs_wire;
+mod licenses;
 mod tenant_wire;
 mod tenants;
 mod users;
@@ -37,6 +42,9 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(groups::router())
         .merge(group_mappings::router())
+        .merge(jobs::router())
+        .merge(bot_list::router())
+        .merge(licenses::router())
         .merge(process_inquiry::router())
         .merge(projects::router())
         .merge(ipa_upload::router())

@@ -1,0 +1,199 @@
+//! Bots as the job machinery sees them: an agent's credential (its secret), its heartbeat
+//! and environment, and which bots a user may run jobs on (docs/bot-protocol.md).
+
+use crate::{secrets, Result, Store};
+use chrono::{DateTime, SubsecRound, Utc};
+use sluice_domain::identity::User;
+use sluice_domain::OrgId;
+
+/// The prefix of every bot secret, so secret scanners recognise a leaked one.
+pub const BOT_SECRET_PREFIX: &str = "slu_bot";
+
+/// The longest name, computer name, IP address, OS or agent version an agent may report.
+pub(crate) const MAX_ENV_CHARS: usize = 200;
+
+/// A bot that presented its secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BotAuth {
+    pub id: String,
+    pub org_id: i64,
+    pub name: String,
+    /// An inactive bot is given no jobs.
+    pub is_active: bool,
+}
+
+impl BotAuth {
+    pub fn org(&self) -> OrgId {
+        OrgId(self.org_id)
+    }
+}
+
+/// What an agent reports about its machine.
+#[derive(Debug, Clone, Default)]
+pub struct BotEnv {
+    pub computer_name: String,
+    pub ip_addr: String,
+    pub os: String,
+    pub agent_version: String,
+}
+
+impl BotEnv {
+    /// The values trimmed and cut to a sane length (they are shown, never trusted).
+    pub(crate) fn cleaned(&self) -> BotEnv {
+        let cut = |s: &str| s.trim().chars().take(MAX_ENV_CHARS).collect::<String>();
+        BotEnv {
+            computer_name: cut(&self.computer_name),
+            ip_addr: cut(&self.ip_addr),
+            os: cut(&self.os),
+            agent_version: cut(&self.agent_version),
+        }
+    }
+}
+
+/// The SQL condition "user `$user` may use bot `$bot`" through a user group holding U on a
+/// bot group the bot is in (administrators may use every bot of their tenant).
+pub(crate) fn usable_through_groups(user: &str, bot: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM group_members gm \
+         JOIN user_group_bot_groups ug ON ug.group_id = gm.group_id \
+         JOIN bot_group_bots bb ON bb.bot_group_id = ug.bot_group_id \
+         WHERE gm.user_id = {user} AND bb.bot_id = {bot} AND ug.authorities LIKE '%U%')"
+    )
+}
+
+/// A new bot id in Brity's form, `BOT-` and five letters or digits.
+pub(crate) fn new_bot_id() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..5)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("BOT-{tail}")
+}
+
+/// Times as stored: to the millisecond (both backends keep that exactly).
+pub(crate) fn now_ms() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+impl Store {
+    /// The bot whose secret this is; `None` if unknown or revoked, or its tenant is inactive.
+    pub async fn bot_for_secret(&self, secret: &str) -> Result<Option<BotAuth>> {
+        if !secret.starts_with(BOT_SECRET_PREFIX) {
+            return Ok(None);
+        }
+        let hash = secrets::hash_key(secret);
+        Ok(read!(self, |db| {
+            sqlx::query_as(
+                "SELECT b.id, b.org_id, b.name, b.is_active FROM bots b \
+                 JOIN organizations o ON o.id = b.org_id \
+                 WHERE b.secret_hash = $1 AND o.is_active",
+            )
+            .bind(&hash)
+            .fetch_optional(db)
+            .await?
+        }))
+    }
+
+    /// Records that `bot` was heard from (at most a few writes per heartbeat interval).
+    pub async fn touch_bot(&self, bot: &BotAuth) -> Result<()> {
+        let every = self.rpa_settings().poll_interval() / 4;
+        if !self.rpa_runtime.heartbeat_due(&bot.id, every) {
+            return Ok(());
+        }
+        let now = now_ms();
+        write_tx!(self, |tx| {
+            sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
+                .bind(&bot.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// A (re)started agent reports its machine (values it leaves empty are kept). Whatever
+    /// job the bot was running is lost
+    /// with the agent that ran it: it fails now (and is retried when it asked for that).
+    pub async fn bot_hello(&self, bot: &BotAuth, env: &BotEnv) -> Result<()> {
+        let env = env.cleaned();
+        let now = now_ms();
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE bots SET computer_name = COALESCE(NULLIF($2, ''), computer_name), \
+                 ip_addr = COALESCE(NULLIF($3, ''), ip_addr), os = COALESCE(NULLIF($4, ''), os), \
+                 agent_version = COALESCE(NULLIF($5, ''), agent_version), \
+                 env_updated_at = $6, last_seen_at = $6 WHERE id = $1",
+            )
+            .bind(&bot.id)
+            .bind(&env.computer_name)
+            .bind(&env.ip_addr)
+            .bind(&env.os)
+            .bind(&env.agent_version)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        });
+        self.rpa_runtime.heartbeat_written(&bot.id);
+        self.fail_orphaned_job(bot, "The bot's agent restarted while the job was running.")
+            .await
+    }
+
+    /// Whether `user` may run jobs on bot `bot_id`; `None` if the tenant has no such bot.
+    pub async fn may_use_bot(&self, org: OrgId, user: &User, bot_id: &str) -> Result<Option<bool>> {
+        let sql = format!(
+            "SELECT ($3 OR {}) FROM bots WHERE org_id = $1 AND id = $2",
+            usable_through_groups("$4", "$2")
+        );
+        Ok(read!(self, |db| {
+            sqlx::query_scalar::<_, bool>(&sql)
+                .bind(org.0)
+                .bind(bot_id)
+                .bind(user.is_admin)
+                .bind(user.id.0)
+                .fetch_optional(db)
+                .await?
+        }))
+    }
+
+    /// Whether `user` may run jobs on the bots of bot group `group_id` (U on it through one
+    /// of their user groups); `None` if the tenant has no such bot group.
+    pub async fn may_use_bot_group(
+        &self,
+        org: OrgId,
+        user: &User,
+        group_id: i64,
+    ) -> Result<Option<bool>> {
+        Ok(read!(self, |db| {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT ($3 OR EXISTS (SELECT 1 FROM group_members gm \
+                 JOIN user_group_bot_groups ug ON ug.group_id = gm.group_id \
+                 WHERE gm.user_id = $4 AND ug.bot_group_id = g.id AND ug.authorities LIKE '%U%')) \
+                 FROM groups g WHERE g.org_id = $1 AND g.id = $2 AND g.kind = 'bot'",
+            )
+            .bind(org.0)
+            .bind(group_id)
+            .bind(user.is_admin)
+            .bind(user.id.0)
+            .fetch_optional(db)
+            .await?
+        }))
+    }
+
+    /// Whether `user` may run jobs on at least one bot of the tenant.
+    pub async fn has_usable_bot(&self, org: OrgId, user: &User) -> Result<bool> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM bots b WHERE b.org_id = $1 AND ($2 OR {}))",
+            usable_through_groups("$3", "b.id")
+        );
+        Ok(read!(self, |db| {
+            sqlx::query_scalar::<_, bool>(&sql)
+                .bind(org.0)
+                .bind(user.is_admin)
+                .bind(user.id.0)
+                .fetch_one(db)
+                .await?
+        }))
+    }
+}

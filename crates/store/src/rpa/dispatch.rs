@@ -1,0 +1,498 @@
+//! Dispatch: a waiting bot long-polls for a job and claims one atomically — exactly one bot
+//! gets each job, a bot runs one job at a time, lower `priority` first, then first come
+//! first served. On PostgreSQL the claim locks the bot's row and picks the job with
+//! `FOR UPDATE SKIP LOCKED`, so several Sluice instances never hand one job out twice (and
+//! the unique index `rpa_jobs_running` backs "one running job per bot" whatever happens);
+//! SQLite's single writer serializes claims. Waiting costs nothing: pollers sleep on a
+//! signal (see `runtime`) that job creation, retries and stop requests give.
+
+use super::bots::{now_ms, usable_through_groups, BotAuth};
+use super::job_end::{status, JobOutcome, Running, RUNNING_COLUMNS};
+use crate::{Result, Store};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// The longest long poll.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// Largest outputs object a bot may report.
+pub const MAX_OUTPUTS_BYTES: usize = 1024 * 1024;
+/// Longest message and step name kept.
+const MAX_MESSAGE_CHARS: usize = 4000;
+const MAX_STEP_CHARS: usize = 500;
+
+/// How a bot runs a process version (kept on the job as it was when requested).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunSpec {
+    pub command: Vec<String>,
+    pub command_windows: Option<Vec<String>>,
+    pub command_macos: Option<Vec<String>>,
+    /// 0: no limit.
+    pub timeout_secs: i64,
+    pub work_type: String,
+    pub package_sha256: String,
+}
+
+/// A job handed to a bot.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub job_id: String,
+    pub attempt: i64,
+    pub process_id: String,
+    pub version: String,
+    pub process_name: String,
+    pub project_name: String,
+    pub run: RunSpec,
+    /// Input name → value.
+    pub inputs: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    seq: i64,
+    id: String,
+    attempt: i64,
+    process_id: String,
+    version: String,
+    process_name: String,
+    project_name: String,
+    run_spec: String,
+    inputs: String,
+}
+
+/// The outcome of one claim attempt.
+enum Claimed {
+    Job(Box<Claim>),
+    /// No waiting job this bot may run (another bot may have just taken it).
+    Nothing,
+    /// The bot already runs a job (a second poll of one agent).
+    Busy,
+}
+
+/// What a bot's request about one of its jobs found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobUpdate {
+    Done,
+    /// No such job, or not this bot's.
+    NotFound,
+    /// The job is this bot's but no longer running (stopped, failed by the lapse worker...).
+    NotRunning,
+}
+
+/// A bot's report that its job ended.
+#[derive(Debug, Clone)]
+pub struct Finish {
+    pub outcome: JobOutcome,
+    /// The process's outputs: a JSON object.
+    pub outputs: serde_json::Map<String, serde_json::Value>,
+    pub message: String,
+}
+
+/// The SQL condition "waiting job `j` may go to bot `$bot`": the bot itself (selection 3),
+/// a bot of its bot group (2), or any bot its user may use (1: an administrator may use
+/// every bot of the tenant; others the bots of the bot groups their user groups hold U on).
+fn eligible(bot: &str) -> String {
+    format!(
+        "((j.bot_select_type = 3 AND j.target_bot_id = {bot}) \
+         OR (j.bot_select_type = 2 AND EXISTS (SELECT 1 FROM bot_group_bots g \
+             WHERE g.bot_group_id = j.bot_group_id AND g.bot_id = {bot})) \
+         OR (j.bot_select_type = 1 AND (EXISTS (SELECT 1 FROM users u \
+             WHERE u.id = j.user_id AND u.is_admin) OR {})))",
+        usable_through_groups("j.user_id", bot)
+    )
+}
+
+fn cut(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+impl Store {
+    /// The long poll of `POST /api/v1/agent/jobs/next`: a job for `bot` as soon as one is
+    /// waiting, or `None` after `wait` (at most a third of the lapse, so an idle agent is
+    /// heard from often enough to count as up).
+    pub async fn next_job(&self, bot: &BotAuth, wait: Duration) -> Result<Option<Claim>> {
+        self.touch_bot(bot).await?;
+        // An agent asks for work only when it runs none: a job still "running" on it was
+        // lost with a previous run of the agent.
+        self.fail_orphaned_job(
+            bot,
+            "The bot asked for a new job while this one was running (its agent restarted).",
+        )
+        .await?;
+        let wait = wait.min(MAX_WAIT).min(self.rpa_settings().poll_interval());
+        let deadline = Instant::now() + wait;
+        loop {
+            // Registered before looking, so a job queued meanwhile still wakes us.
+            let notified = self.rpa_runtime.jobs.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if bot.is_active && self.job_waiting_for(bot).await? {
+                match self.claim_job(bot).await? {
+                    Claimed::Job(c) => return Ok(Some(*c)),
+                    Claimed::Busy => return Ok(None),
+                    // Someone else took it, or it is locked by a claim not yet committed:
+                    // look again in a moment.
+                    Claimed::Nothing => {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let mut until = deadline;
+            if let Some(recheck) = self.recheck_after() {
+                until = until.min(now + recheck);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        }
+    }
+
+    /// Whether a job is waiting that `bot` may run (a read; the claim decides).
+    async fn job_waiting_for(&self, bot: &BotAuth) -> Result<bool> {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM rpa_jobs j WHERE j.org_id = $1 AND j.status = 1 AND {})",
+            eligible("$2")
+        );
+        Ok(read!(self, |db| {
+            sqlx::query_scalar::<_, bool>(&sql)
+                .bind(bot.org_id)
+                .bind(&bot.id)
+                .fetch_one(db)
+                .await?
+        }))
+    }
+
+    /// Claims the first waiting job `bot` may run, atomically.
+    async fn claim_job(&self, bot: &BotAuth) -> Result<Claimed> {
+        let lock = self.row_lock();
+        let pick = format!(
+            "SELECT j.seq, j.id, j.attempt, j.process_id, j.version, j.process_name, \
+             j.project_name, j.run_spec, j.inputs FROM rpa_jobs j \
+             WHERE j.org_id = $1 AND j.status = 1 AND {} \
+             ORDER BY j.priority, j.seq LIMIT 1{}",
+            eligible("$2"),
+            self.skip_locked()
+        );
+        let now = now_ms();
+        let claimed = write_tx!(self, |tx| {
+            // Locking the bot's row serializes its claims across instances.
+            let active: Option<bool> =
+                sqlx::query_scalar(&format!("SELECT is_active FROM bots WHERE id = $1{lock}"))
+                    .bind(&bot.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if active != Some(true) {
+                return Ok(Claimed::Nothing);
+            }
+            let busy: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM rpa_jobs WHERE bot_id = $1 AND status = 3")
+                    .bind(&bot.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if busy.is_some() {
+                return Ok(Claimed::Busy);
+            }
+            let row: Option<ClaimRow> = sqlx::query_as(&pick)
+                .bind(bot.org_id)
+                .bind(&bot.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                return Ok(Claimed::Nothing);
+            };
+            sqlx::query(
+                "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4 \
+                 WHERE seq = $1",
+            )
+            .bind(row.seq)
+            .bind(&bot.id)
+            .bind(&bot.name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
+                .bind(&bot.id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            Claimed::Job(Box::new(Claim {
+                job_id: row.id,
+                attempt: row.attempt,
+                process_id: row.process_id,
+                version: row.version,
+                process_name: row.process_name,
+                project_name: row.project_name,
+                run: serde_json::from_str(&row.run_spec).map_err(anyhow::Error::from)?,
+                inputs: serde_json::from_str(&row.inputs).map_err(anyhow::Error::from)?,
+            }))
+        });
+        if matches!(claimed, Claimed::Job(_)) {
+            self.rpa_runtime.heartbeat_written(&bot.id);
+        }
+        Ok(claimed)
+    }
+
+    /// Fails the job `bot` is recorded as running, if any (its agent no longer runs it).
+    pub(crate) async fn fail_orphaned_job(&self, bot: &BotAuth, message: &str) -> Result<()> {
+        let orphan: Option<i64> = read!(self, |db| {
+            sqlx::query_scalar("SELECT seq FROM rpa_jobs WHERE bot_id = $1 AND status = 3")
+                .bind(&bot.id)
+                .fetch_optional(db)
+                .await?
+        });
+        let Some(seq) = orphan else {
+            return Ok(());
+        };
+        let sql = format!(
+            "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j WHERE j.seq = $1 AND j.status = 3{}",
+            self.row_lock()
+        );
+        let now = now_ms();
+        let ended = write_tx!(self, |tx| {
+            let job: Option<Running> = sqlx::query_as(&sql)
+                .bind(seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match job {
+                Some(job) => Some(end_job!(
+                    self,
+                    tx,
+                    &job,
+                    JobOutcome::Failure,
+                    None,
+                    message,
+                    now
+                )),
+                None => None,
+            }
+        });
+        if let Some(ended) = ended {
+            self.signal_ended(ended);
+        }
+        Ok(())
+    }
+
+    /// The long poll of `GET /api/v1/agent/jobs/{id}/control`: `Some(true)` as soon as a
+    /// stop is requested (or the job no longer runs), `Some(false)` after `wait`, `None`
+    /// if `bot` has no such job.
+    pub async fn job_control(
+        &self,
+        bot: &BotAuth,
+        job_id: &str,
+        wait: Duration,
+    ) -> Result<Option<bool>> {
+        self.touch_bot(bot).await?;
+        let wait = wait.min(MAX_WAIT).min(self.rpa_settings().poll_interval());
+        let deadline = Instant::now() + wait;
+        loop {
+            let notified = self.rpa_runtime.control.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let row: Option<(i64, bool)> = read!(self, |db| {
+                sqlx::query_as(
+                    "SELECT status, stop_requested FROM rpa_jobs \
+                     WHERE org_id = $1 AND id = $2 AND bot_id = $3",
+                )
+                .bind(bot.org_id)
+                .bind(job_id)
+                .bind(&bot.id)
+                .fetch_optional(db)
+                .await?
+            });
+            let Some((state, stop)) = row else {
+                return Ok(None);
+            };
+            if stop || state != status::RUNNING {
+                return Ok(Some(true));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Some(false));
+            }
+            let mut until = deadline;
+            if let Some(recheck) = self.recheck_after() {
+                until = until.min(now + recheck);
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        }
+    }
+
+    /// Records the step and percentage `bot` reports for its running job.
+    pub async fn job_progress(
+        &self,
+        bot: &BotAuth,
+        job_id: &str,
+        step: &str,
+        percentage: i64,
+    ) -> Result<JobUpdate> {
+        let step = cut(step.trim(), MAX_STEP_CHARS);
+        let percentage = percentage.clamp(0, 100);
+        let changed = write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE rpa_jobs SET step = $4, percentage = $5 \
+                 WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3",
+            )
+            .bind(bot.org_id)
+            .bind(job_id)
+            .bind(&bot.id)
+            .bind(&step)
+            .bind(percentage)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        });
+        if changed > 0 {
+            Ok(JobUpdate::Done)
+        } else {
+            self.why_not_running(bot, job_id).await
+        }
+    }
+
+    /// Why a bot's request about `job_id` changed nothing.
+    pub(crate) async fn why_not_running(&self, bot: &BotAuth, job_id: &str) -> Result<JobUpdate> {
+        let mine: Option<i64> = read!(self, |db| {
+            sqlx::query_scalar(
+                "SELECT status FROM rpa_jobs WHERE org_id = $1 AND id = $2 AND bot_id = $3",
+            )
+            .bind(bot.org_id)
+            .bind(job_id)
+            .bind(&bot.id)
+            .fetch_optional(db)
+            .await?
+        });
+        Ok(match mine {
+            None => JobUpdate::NotFound,
+            Some(_) => JobUpdate::NotRunning,
+        })
+    }
+
+    /// `bot` reports that its job ended.
+    pub async fn finish_job(
+        &self,
+        bot: &BotAuth,
+        job_id: &str,
+        finish: &Finish,
+    ) -> Result<JobUpdate> {
+        let outputs = serde_json::to_string(&finish.outputs).map_err(anyhow::Error::from)?;
+        if outputs.len() > MAX_OUTPUTS_BYTES {
+            return Err(sluice_domain::Error::invalid(format!(
+                "outputs are larger than {MAX_OUTPUTS_BYTES} bytes."
+            ))
+            .into());
+        }
+        let message = cut(&finish.message, MAX_MESSAGE_CHARS);
+        let sql = format!(
+            "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j \
+             WHERE j.org_id = $1 AND j.id = $2 AND j.bot_id = $3 AND j.status = 3{}",
+            self.row_lock()
+        );
+        let now = now_ms();
+        let ended = write_tx!(self, |tx| {
+            let job: Option<Running> = sqlx::query_as(&sql)
+                .bind(bot.org_id)
+                .bind(job_id)
+                .bind(&bot.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match job {
+                Some(job) => {
+                    // A process killed on request may look failed to its agent.
+                    let outcome = match finish.outcome {
+                        JobOutcome::Failure if job.stop_requested => JobOutcome::Stopped,
+                        o => o,
+                    };
+                    let ended = end_job!(
+                        self,
+                        tx,
+                        &job,
+                        outcome,
+                        Some(outputs.as_str()),
+                        &message,
+                        now
+                    );
+                    sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
+                        .bind(&bot.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(ended)
+                }
+                None => None,
+            }
+        });
+        match ended {
+            Some(ended) => {
+                self.rpa_runtime.heartbeat_written(&bot.id);
+                self.signal_ended(ended);
+                Ok(JobUpdate::Done)
+            }
+            None => self.why_not_running(bot, job_id).await,
+        }
+    }
+
+    /// Fails the running jobs of bots not heard from within the lapse (and queues their
+    /// retries); returns how many. Safe with several instances: each job is ended once.
+    pub async fn fail_lapsed_jobs(&self) -> Result<usize> {
+        let lapse = self.rpa_settings().bot_lapse;
+        let now = now_ms();
+        let cutoff = now - chrono::Duration::from_std(lapse).unwrap_or(chrono::Duration::MAX);
+        let stale: Vec<i64> = read!(self, |db| {
+            sqlx::query_scalar(
+                "SELECT j.seq FROM rpa_jobs j JOIN bots b ON b.id = j.bot_id \
+                 WHERE j.status = 3 AND (b.last_seen_at IS NULL OR b.last_seen_at < $1) \
+                 ORDER BY j.seq LIMIT 100",
+            )
+            .bind(cutoff)
+            .fetch_all(db)
+            .await?
+        });
+        // Only the job row is locked (then the bot's, as when a bot finishes), and the
+        // bot's silence is checked again under that lock.
+        let sql = format!(
+            "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j WHERE j.seq = $1 AND j.status = 3 \
+             AND EXISTS (SELECT 1 FROM bots b WHERE b.id = j.bot_id \
+             AND (b.last_seen_at IS NULL OR b.last_seen_at < $2)){}",
+            self.row_lock()
+        );
+        let message = format!(
+            "The bot stopped answering (not heard from for {} seconds).",
+            lapse.as_secs()
+        );
+        let mut failed = 0;
+        for seq in stale {
+            let ended = write_tx!(self, |tx| {
+                let job: Option<Running> = sqlx::query_as(&sql)
+                    .bind(seq)
+                    .bind(cutoff)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match job {
+                    Some(job) => Some(end_job!(
+                        self,
+                        tx,
+                        &job,
+                        JobOutcome::Failure,
+                        None,
+                        &message,
+                        now
+                    )),
+                    None => None,
+                }
+            });
+            if let Some(ended) = ended {
+                failed += 1;
+                self.signal_ended(ended);
+            }
+        }
+        Ok(failed)
+    }
+}

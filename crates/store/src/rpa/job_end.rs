@@ -1,0 +1,161 @@
+//! How a running job ends, whoever ends it (its bot, the lapse worker, a stop request): the
+//! job row, the bot's count, a retry when the job asked for one, and the callback, all in
+//! the caller's transaction.
+
+use chrono::{DateTime, Utc};
+
+/// Brity's detailCode of an ended job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    Success = 1,
+    Failure = 2,
+    Stopped = 3,
+    Timeout = 4,
+}
+
+impl JobOutcome {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Success),
+            2 => Some(Self::Failure),
+            3 => Some(Self::Stopped),
+            4 => Some(Self::Timeout),
+            _ => None,
+        }
+    }
+
+    /// Brity's detailName.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Success => "SUCCESS",
+            Self::Failure => "FAILURE",
+            Self::Stopped => "STOP",
+            Self::Timeout => "TIMEOUT",
+        }
+    }
+
+    /// A failed or timed-out run is retried when the job asked for retries; a stopped one
+    /// never is (someone wanted it stopped).
+    pub(crate) fn retried(self) -> bool {
+        matches!(self, Self::Failure | Self::Timeout)
+    }
+}
+
+/// Brity's statusCode of a job.
+pub mod status {
+    pub const WAITING: i64 = 1;
+    pub const RUNNING: i64 = 3;
+    pub const ENDED: i64 = 4;
+}
+
+/// What ending a job needs to know about it (loaded with the row locked).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Running {
+    pub seq: i64,
+    pub id: String,
+    pub org_id: i64,
+    pub bot_id: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub attempt: i64,
+    pub retries_left: i64,
+    pub callback_url: Option<String>,
+    pub stop_requested: bool,
+}
+
+pub(crate) const RUNNING_COLUMNS: &str =
+    "j.seq, j.id, j.org_id, j.bot_id, j.started_at, j.attempt, \
+     j.retries_left, j.callback_url, j.stop_requested";
+
+/// What ending a job set in motion, for the signals to give after the commit.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ended {
+    pub retried: bool,
+    pub callback: bool,
+}
+
+/// Ends running job `$job` (a [`Running`]) with `$outcome`, its outputs (`Option<&str>`, a
+/// JSON object) and message, at `$now`, inside `$tx`. Evaluates to an [`Ended`].
+macro_rules! end_job {
+    ($store:expr, $tx:expr, $job:expr, $outcome:expr, $result:expr, $message:expr, $now:expr) => {{
+        let job: &$crate::rpa::job_end::Running = $job;
+        let outcome: $crate::rpa::job_end::JobOutcome = $outcome;
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let result: Option<&str> = $result;
+        let message: &str = $message;
+        let duration = job.started_at.map(|s| (now - s).num_milliseconds().max(0));
+        sqlx::query(
+            "UPDATE rpa_jobs SET status = 4, detail = $2, result = COALESCE($3, result), \
+             message = $4, ended_at = $5, duration_ms = $6 WHERE seq = $1",
+        )
+        .bind(job.seq)
+        .bind(outcome.code())
+        .bind(result)
+        .bind(message)
+        .bind(now)
+        .bind(duration)
+        .execute(&mut *$tx)
+        .await?;
+        if let Some(bot) = &job.bot_id {
+            sqlx::query("UPDATE bots SET job_count = job_count + 1 WHERE id = $1")
+                .bind(bot)
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let mut ended = $crate::rpa::job_end::Ended::default();
+        if outcome.retried() && job.retries_left > 0 {
+            sqlx::query(
+                "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
+                 project_id, project_name, user_id, job_user, priority, bot_select_type, \
+                 bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
+                 attempt, first_job_id, retries_left, scheduled_at) \
+                 SELECT $2, org_id, job_type, process_id, version, process_name, project_id, \
+                 project_name, user_id, job_user, priority, bot_select_type, bot_group_id, \
+                 target_bot_id, parameters, hidden_inputs, run_spec, inputs, attempt + 1, \
+                 COALESCE(first_job_id, id), retries_left - 1, $3 FROM rpa_jobs WHERE seq = $1",
+            )
+            .bind(job.seq)
+            .bind($crate::rpa::jobs::new_job_id())
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            notify_instances!($store, $tx, $crate::rpa::runtime::Signal::Jobs);
+            ended.retried = true;
+        }
+        // Only the requested run calls back; its retries do not (Brity's rule).
+        if let (Some(url), 0) = (&job.callback_url, job.attempt) {
+            sqlx::query(
+                "INSERT INTO rpa_callbacks (org_id, job_id, url, next_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(job.org_id)
+            .bind(&job.id)
+            .bind(url)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            notify_instances!($store, $tx, $crate::rpa::runtime::Signal::Callbacks);
+            ended.callback = true;
+        }
+        // The bot's control poll answers "stop" once its job is no longer running.
+        notify_instances!($store, $tx, $crate::rpa::runtime::Signal::Control);
+        ended
+    }};
+}
+
+impl crate::Store {
+    /// The local signals for what ending a job set in motion (after the commit).
+    pub(crate) fn signal_ended(&self, ended: Ended) {
+        use super::runtime::Signal;
+        if ended.retried {
+            self.rpa_runtime.wake(Signal::Jobs);
+        }
+        if ended.callback {
+            self.rpa_runtime.wake(Signal::Callbacks);
+        }
+        self.rpa_runtime.wake(Signal::Control);
+    }
+}
