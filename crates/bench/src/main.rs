@@ -4,6 +4,7 @@
 
 mod cases;
 mod identity_search;
+mod jobs;
 mod omni;
 mod server;
 mod stats;
@@ -35,6 +36,8 @@ enum Scenario {
     Cases(cases::CasesArgs),
     /// Identity searches of PlusWorkflow, Questetra and Bonita over N named users.
     IdentitySearch(identity_search::IdentitySearchArgs),
+    /// Brity jobs run by real `sluice bot` agents: dispatch latency and throughput.
+    Jobs(jobs::JobsArgs),
 }
 
 #[tokio::main]
@@ -45,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Users(args) => users::run(&server, cli.clients, args).await,
         Scenario::Cases(args) => cases::run(&server, cli.clients, args).await,
         Scenario::IdentitySearch(args) => identity_search::run(&server, cli.clients, args).await,
+        Scenario::Jobs(args) => jobs::run(&server, &server.bin, cli.clients, args).await,
     };
     println!(
         "server peak RSS: {:.1} MiB",

@@ -10,6 +10,8 @@ pub const MASTER_KEY: &str = "bench-master-key-0123456789abcdef0123456789abcdef"
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The sluice binary started (the jobs scenario starts bots with it).
+    pub bin: std::path::PathBuf,
     _dir: Option<TempDir>,
 }
 
@@ -59,6 +61,7 @@ impl Server {
         let server = Server {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            bin,
             _dir: dir,
         };
         server.wait_ready().await?;
