@@ -55,9 +55,7 @@ impl Store {
         viewer: Viewer,
         q: &BotQuery,
     ) -> Result<(Vec<BotStatus>, i64)> {
-        let lapse = chrono::Duration::from_std(self.rpa_settings().bot_lapse)
-            .unwrap_or(chrono::Duration::MAX);
-        let cutoff = now_ms() - lapse;
+        let cutoff = self.rpa_settings().up_since(now_ms());
         let up = "(b.last_seen_at IS NOT NULL AND b.last_seen_at >= $6)";
         let filters = format!(
             "FROM bots b LEFT JOIN rpa_jobs r ON r.bot_id = b.id AND r.status = 3 \

@@ -444,10 +444,10 @@ impl Store {
     pub async fn fail_lapsed_jobs(&self) -> Result<usize> {
         let lapse = self.rpa_settings().bot_lapse;
         let now = now_ms();
-        let cutoff = now - chrono::Duration::from_std(lapse).unwrap_or(chrono::Duration::MAX);
+        let cutoff = self.rpa_settings().up_since(now);
         let stale: Vec<i64> = read!(self, |db| {
             sqlx::query_scalar(
-                "SELECT j.seq FROM rpa_jobs j JOIN bots b ON b.id = j.bot_id \
+                "SELECT j.seq FROM rpa_jobs j LEFT JOIN bots b ON b.id = j.bot_id \
                  WHERE j.status = 3 AND (b.last_seen_at IS NULL OR b.last_seen_at < $1) \
                  ORDER BY j.seq LIMIT 100",
             )
@@ -456,11 +456,10 @@ impl Store {
             .await?
         });
         // Only the job row is locked (then the bot's, as when a bot finishes), and the
-        // bot's silence is checked again under that lock.
+        // bot's silence is checked again under that lock. A deleted bot is silent too.
         let sql = format!(
             "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j WHERE j.seq = $1 AND j.status = 3 \
-             AND EXISTS (SELECT 1 FROM bots b WHERE b.id = j.bot_id \
-             AND (b.last_seen_at IS NULL OR b.last_seen_at < $2)){}",
+             AND NOT EXISTS (SELECT 1 FROM bots b WHERE b.id = j.bot_id AND b.last_seen_at >= $2){}",
             self.row_lock()
         );
         let message = format!(

@@ -63,9 +63,8 @@ impl Store {
              WHERE j.org_id = $1 AND j.id = $2{}",
             self.row_lock()
         );
-        let lapse = chrono::Duration::from_std(self.rpa_settings().bot_lapse)
-            .unwrap_or(chrono::Duration::MAX);
         let now = now_ms();
+        let cutoff = self.rpa_settings().up_since(now);
         let (outcome, ended) = write_tx!(self, |tx| {
             let row: Option<StopRow> = sqlx::query_as(&sql)
                 .bind(org.0)
@@ -89,7 +88,7 @@ impl Store {
                             .bind(&row.running.bot_id)
                             .fetch_optional(&mut *tx)
                             .await?;
-                    let up = seen.flatten().is_some_and(|at| at >= now - lapse);
+                    let up = seen.flatten().is_some_and(|at| at >= cutoff);
                     if up {
                         sqlx::query("UPDATE rpa_jobs SET stop_requested = TRUE WHERE seq = $1")
                             .bind(row.running.seq)

@@ -339,9 +339,7 @@ impl Store {
              LEFT JOIN rpa_jobs r ON r.bot_id = b.id AND r.status = 3 \
              WHERE b.org_id = $1 AND b.is_active AND b.last_seen_at >= $2 AND {eligible}"
         );
-        let lapse = chrono::Duration::from_std(self.rpa_settings().bot_lapse)
-            .unwrap_or(chrono::Duration::MAX);
-        let cutoff = now_ms() - lapse;
+        let cutoff = self.rpa_settings().up_since(now_ms());
         let (group, target) = match select {
             BotSelect::Group(g) => (*g, String::new()),
             BotSelect::Bot(b) => (0, b.clone()),
@@ -376,7 +374,12 @@ impl Store {
             return Ok(0);
         }
         Ok(match average {
-            Some(avg) => ((ahead - free + 1) * avg.max(1) + up - 1) / up,
+            Some(avg) => {
+                (ahead - free + 1)
+                    .saturating_mul(avg.max(1))
+                    .saturating_add(up - 1)
+                    / up
+            }
             None => -1,
         })
     }

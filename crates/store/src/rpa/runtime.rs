@@ -40,6 +40,17 @@ impl RpaSettings {
         Duration::from_secs((self.bot_lapse.as_secs() / 3).max(1))
     }
 
+    /// The instant before which a bot last heard from is down (`now` minus the lapse).
+    pub(crate) fn up_since(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> chrono::DateTime<chrono::Utc> {
+        chrono::Duration::from_std(self.bot_lapse)
+            .ok()
+            .and_then(|lapse| now.checked_sub_signed(lapse))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    }
+
     /// The longest a long poll is held: a third of the lapse (at most 30 s), so an agent
     /// that keeps polling is heard from well within its lapse.
     pub fn poll_interval(&self) -> Duration {
