@@ -524,3 +524,52 @@ async fn the_agent_waits_out_an_unreachable_server_and_refuses_a_bad_license() {
     };
     assert!(!status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_kills_the_running_job_and_reports_it() {
+    let scratch = Scratch::new("term");
+    let marks = scratch.0.join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    let fake = Fake::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _server = serve(listener, fake.clone());
+    let script = format!("sleep 300 &\necho $$ $! > {}/pids\nwait\n", marks.display());
+    let bytes = build_package(&scratch.0, &script, 0);
+    let sha = sha256(&bytes);
+    fake.with(|s| s.packages.insert(sha.clone(), bytes));
+    let work = scratch.0.join("work");
+    let mut bot = start_bot(&url, &work, Some(LICENSE));
+    fake.with(|s| {
+        s.queue
+            .push_back(claim("job-term", &sha, 0, json!({}), json!({})))
+    });
+    let line = wait_for_file(&marks.join("pids")).await;
+    let pids: Vec<i32> = line
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+
+    let term = Command::new("kill")
+        .args(["-TERM", &bot.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let end = fake
+        .until("the job's end", |s| s.finished.get("job-term").cloned())
+        .await;
+    assert_eq!(end["result"], "failure", "{end}");
+    assert!(
+        end["message"].as_str().unwrap().contains("shut down"),
+        "{end}"
+    );
+    for &pid in &pids {
+        fake.until("the tree to die", |_| (!alive(pid)).then_some(()))
+            .await;
+    }
+    let status = fake
+        .until("the agent to exit", |_| bot.0.try_wait().unwrap())
+        .await;
+    assert!(status.success(), "a shutdown is a clean exit");
+    assert!(!work.join("job-term").exists(), "the job folder is removed");
+}

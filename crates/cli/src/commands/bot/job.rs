@@ -15,12 +15,19 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
-/// Largest result file uploaded (the server's limit).
+/// Largest result file uploaded, and most files a job keeps (the server's limits).
 const MAX_RESULT_BYTES: u64 = 20 * 1024 * 1024;
+const MAX_RESULT_FILES: usize = 100;
 /// How long a call is retried while the server is unreachable, mid-job.
 const RETRY_FOR: Duration = Duration::from_secs(120);
 /// How long `finish` is retried: past the bot's lapse the server fails the job anyway.
 const FINISH_RETRY_FOR: Duration = Duration::from_secs(900);
+/// The stop control is first asked after this long: most short jobs end before, and a
+/// stop requested meanwhile is answered at once by that first poll. (The claim itself was
+/// the bot's latest heartbeat.)
+const FIRST_CONTROL_AFTER: Duration = Duration::from_millis(250);
+/// How long any call is retried once the agent is shutting down.
+const SHUTDOWN_RETRY_FOR: Duration = Duration::from_secs(5);
 
 /// What the agent needs to run jobs.
 pub struct Runner<'a> {
@@ -61,6 +68,15 @@ enum StopReason {
 }
 
 impl Runner<'_> {
+    /// How long to retry a call: `normal`, or briefly while shutting down.
+    fn retry_for(&self, normal: Duration) -> Duration {
+        if *self.shutdown.borrow() {
+            SHUTDOWN_RETRY_FOR
+        } else {
+            normal
+        }
+    }
+
     /// Runs the job and reports its end. Never fails: every problem becomes the job's
     /// failure message.
     pub async fn run(&self, claim: Claim) {
@@ -169,7 +185,14 @@ impl Runner<'_> {
     /// Uploads every file of the results folder; tells what could not be sent.
     async fn upload_results(&self, job_id: &str, dir: &JobDir) -> Option<String> {
         let mut problems = Vec::new();
-        for path in dir.result_files() {
+        let files = dir.result_files();
+        if files.len() > MAX_RESULT_FILES {
+            problems.push(format!(
+                "only the first {MAX_RESULT_FILES} of {} files (by name) were sent",
+                files.len()
+            ));
+        }
+        for path in files.into_iter().take(MAX_RESULT_FILES) {
             let name = path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -192,14 +215,16 @@ impl Runner<'_> {
             return Err("larger than 20 MiB".into());
         }
         let body = tokio::fs::read(path).await.map_err(|e| e.to_string())?;
-        retry(RETRY_FOR, || self.client.upload(job_id, name, body.clone()))
-            .await
-            .map_err(|e| e.to_string())
+        retry(self.retry_for(RETRY_FOR), || {
+            self.client.upload(job_id, name, body.clone())
+        })
+        .await
+        .map_err(|e| e.to_string())
     }
 
     /// Reports the end, retrying while the server is unreachable.
     async fn finish(&self, job_id: &str, outcome: &Outcome) {
-        let sent = retry(FINISH_RETRY_FOR, || {
+        let sent = retry(self.retry_for(FINISH_RETRY_FOR), || {
             self.client
                 .finish(job_id, outcome.result, &outcome.outputs, &outcome.message)
         })
@@ -308,6 +333,13 @@ async fn watch_stop(
     stop: oneshot::Sender<StopReason>,
 ) {
     let mut backoff = Backoff::new();
+    tokio::select! {
+        () = tokio::time::sleep(FIRST_CONTROL_AFTER) => {}
+        _ = shutdown.wait_for(|&down| down) => {
+            let _ = stop.send(StopReason::Shutdown);
+            return;
+        }
+    }
     let reason = loop {
         let polled = tokio::select! {
             r = client.control(&job_id, wait) => r,

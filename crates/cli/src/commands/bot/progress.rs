@@ -4,7 +4,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Longest step name passed on to the server, in characters.
-const MAX_STEP_CHARS: usize = 200;
+const MAX_STEP_CHARS: usize = 500;
 /// Longest stdout line kept; the rest of a longer line is dropped.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
