@@ -165,7 +165,13 @@ async fn connect(
         });
         let attempt = match saved {
             Some(saved) => hello(client, state, &saved, machine).await,
-            None => activate(client, state, args, &server, machine).await,
+            None => match args.license.as_deref() {
+                Some(license) => activate(client, state, args, license, &server, machine).await,
+                None => bail!(
+                    "no usable identity in {}: give --license (or SLUICE_BOT_LICENSE) to activate this bot",
+                    state.path().join("bot.json").display()
+                ),
+            },
         };
         match attempt {
             Ok(Some(identity)) => {
@@ -212,15 +218,10 @@ async fn activate(
     client: &AgentClient,
     state: &StateDir,
     args: &BotArgs,
+    license: &str,
     server: &str,
     machine: &Machine,
 ) -> Result<Option<Identity>, ClientError> {
-    let Some(license) = args.license.as_deref() else {
-        return Err(ClientError::Unauthorized(format!(
-            "no saved identity in {}: give --license (or SLUICE_BOT_LICENSE) to activate this bot",
-            state.path().join("bot.json").display()
-        )));
-    };
     let name = args.name.as_deref().unwrap_or(&machine.computer_name);
     let a = client.activate(license, name, machine).await?;
     let saved = BotState {
