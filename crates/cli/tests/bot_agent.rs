@@ -269,6 +269,11 @@ impl Drop for Bot {
 }
 
 fn start_bot(url: &str, work: &Path, license: Option<&str>) -> Bot {
+    start_bot_logging(url, work, license, None)
+}
+
+/// Starts the agent; with `log`, at the debug level into that file.
+fn start_bot_logging(url: &str, work: &Path, license: Option<&str>, log: Option<&Path>) -> Bot {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
     cmd.args(["bot", "--server", url, "--name", "bot-a", "--work-dir"])
         .arg(work)
@@ -277,6 +282,10 @@ fn start_bot(url: &str, work: &Path, license: Option<&str>) -> Bot {
         .stdin(Stdio::null());
     if let Some(l) = license {
         cmd.env("SLUICE_BOT_LICENSE", l);
+    }
+    if let Some(log) = log {
+        cmd.env("SLUICE_LOG", "debug")
+            .stderr(std::fs::File::create(log).unwrap());
     }
     Bot(cmd.spawn().expect("start sluice bot"))
 }
@@ -360,7 +369,8 @@ async fn the_agent_runs_a_job_reports_it_and_cleans_up() {
     let sha = sha256(&bytes);
     fake.with(|s| s.packages.insert(sha.clone(), bytes));
     let work = scratch.0.join("work");
-    let bot = start_bot(&url, &work, Some(LICENSE));
+    let log = scratch.0.join("agent.log");
+    let bot = start_bot_logging(&url, &work, Some(LICENSE), Some(&log));
 
     let activation = fake
         .until("activation", |s| s.activations.first().cloned())
@@ -439,8 +449,16 @@ async fn the_agent_runs_a_job_reports_it_and_cleans_up() {
     assert_eq!(end["outputs"]["total"], "42 EUR");
     assert_eq!(fake.with(|s| s.package_fetches), 1);
 
-    // Restarted without the license, the agent says hello with its saved identity.
+    // Even at the debug level the log names jobs, never their inputs, credentials or
+    // outputs, nor the license or the bot's secret.
     drop(bot);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("job-1"), "the log is there: {logged}");
+    for secret in ["USD", "EUR", "\"p\"", "42 ", LICENSE, SECRET] {
+        assert!(!logged.contains(secret), "{secret} logged");
+    }
+
+    // Restarted without the license, the agent says hello with its saved identity.
     let _bot = start_bot(&url, &work, None);
     let hello = fake.until("hello", |s| s.hellos.first().cloned()).await;
     assert_eq!(hello["agent_version"], env!("CARGO_PKG_VERSION"));
