@@ -118,22 +118,27 @@ impl Runner<'_> {
         let Some(argv) = claim.process.command_for(os) else {
             return Outcome::failure(format!("the process has no command for {os}"));
         };
+        // Watching for a stop starts before the package is fetched: its polls are the bot's
+        // heartbeat while a large package downloads.
+        let (stop_tx, mut stop_rx) = oneshot::channel();
+        let watcher = AbortOnDrop(tokio::spawn(watch_stop(
+            self.client.clone(),
+            claim.job_id.clone(),
+            self.poll_wait,
+            self.shutdown.clone(),
+            stop_tx,
+        )));
         if let Err(message) = self.unpack(claim, dir).await {
             return Outcome::failure(message);
+        }
+        if let Ok(reason) = stop_rx.try_recv() {
+            return judge(Ok(Ending::Stopped), Some(reason), 0, dir);
         }
         let (progress_tx, progress_rx) = watch::channel(None);
         let poster = tokio::spawn(post_progress(
             self.client.clone(),
             claim.job_id.clone(),
             progress_rx,
-        ));
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let watcher = tokio::spawn(watch_stop(
-            self.client.clone(),
-            claim.job_id.clone(),
-            self.poll_wait,
-            self.shutdown.clone(),
-            stop_tx,
         ));
         let stop_reason = std::sync::Mutex::new(None);
         let stop = async {
@@ -152,7 +157,7 @@ impl Runner<'_> {
         };
         let ending = process::run(launch, stop, progress_tx).await;
         dir.remove_credentials();
-        watcher.abort();
+        drop(watcher);
         let _ = tokio::time::timeout(Duration::from_secs(5), poster).await;
         let reason = stop_reason.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut outcome = judge(ending, reason, timeout, dir);
@@ -305,6 +310,15 @@ fn append(message: &mut String, more: &str) {
         message.push_str("; ");
     }
     message.push_str(more);
+}
+
+/// Aborts a task when dropped (whichever way the job's run ends).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Posts the latest progress each time it changes (a burst of lines sends the last one).
