@@ -30,7 +30,8 @@ const MAX_WAIT_SECS: u64 = 30;
 
 /// Every option is also read from the environment variable named beside it; prefer the
 /// environment for the license key (flags are visible in process lists).
-#[derive(Args, Debug)]
+/// No `Debug`: it holds the license key.
+#[derive(Args)]
 pub struct BotArgs {
     /// URL of the Sluice server, e.g. `https://rpa.example.com`.
     #[arg(long, env = "SLUICE_BOT_SERVER")]
@@ -46,7 +47,9 @@ pub struct BotArgs {
     #[arg(long, env = "SLUICE_BOT_WORK_DIR")]
     pub work_dir: PathBuf,
     /// Folder for the bot's identity (`bot.json`) and package cache
-    /// (default: `<work-dir>/.sluice-bot`). One per agent.
+    /// (default: `<work-dir>/.sluice-bot`). One per agent. Processes run as the agent's OS
+    /// user and can read what it can, this folder included: give untrusted packages a bot
+    /// of their own (docs/bot-protocol.md).
     #[arg(long, env = "SLUICE_BOT_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// Log format.

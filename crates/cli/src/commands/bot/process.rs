@@ -153,11 +153,10 @@ fn spawn_readers(
         tasks.push(tokio::spawn(async move {
             let mut lines = Lines::new(out);
             while let Ok(Some(line)) = lines.next_line().await {
-                match progress::parse(&line) {
-                    Some(p) => {
-                        let _ = progress.send(Some(p));
-                    }
-                    None => tracing::debug!(target: "sluice::bot::process", "stdout: {line}"),
+                // Other output is drained, never logged: a process may echo its inputs or
+                // credentials, which must not reach the agent's log.
+                if let Some(p) = progress::parse(&line) {
+                    let _ = progress.send(Some(p));
                 }
             }
         }));
@@ -165,9 +164,8 @@ fn spawn_readers(
     if let Some(err) = child.stderr().take() {
         tasks.push(tokio::spawn(async move {
             let mut lines = Lines::new(err);
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::debug!(target: "sluice::bot::process", "stderr: {line}");
-            }
+            // Drained so the process never blocks on a full pipe; not logged (see above).
+            while let Ok(Some(_)) = lines.next_line().await {}
         }));
     }
     tasks
