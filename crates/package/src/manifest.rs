@@ -10,6 +10,12 @@ use std::collections::HashSet;
 pub const FORMAT: u32 = 1;
 /// Longest accepted timeout: 30 days.
 pub const MAX_TIMEOUT_SECONDS: u64 = 30 * 24 * 3600;
+/// Most processes in one package (each is a few rows written in one transaction).
+pub const MAX_PROCESSES: usize = 500;
+/// Longest description (the package's, a process's or a variable's), in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+/// Longest `designerVersion`, in characters.
+pub const MAX_DESIGNER_VERSION_CHARS: usize = 64;
 /// Variable types a process may declare.
 pub const VARIABLE_TYPES: &[&str] = &["string", "number", "integer", "boolean", "date", "json"];
 
@@ -162,6 +168,28 @@ impl Manifest {
             }
         }
         named(&self.name)?;
+        let target = Some(self.name.as_str());
+        text(
+            "description",
+            &self.description,
+            MAX_DESCRIPTION_CHARS,
+            target,
+        )?;
+        text(
+            "designerVersion",
+            &self.designer_version,
+            MAX_DESIGNER_VERSION_CHARS,
+            target,
+        )?;
+        if self.processes.len() > MAX_PROCESSES {
+            return Err(PackageError::invalid(
+                target,
+                format!(
+                    "the package declares {} processes; at most {MAX_PROCESSES} are allowed",
+                    self.processes.len()
+                ),
+            ));
+        }
         if self.processes.is_empty() {
             return Err(PackageError::MissingMainProcess(self.main_process.clone()));
         }
@@ -197,6 +225,24 @@ impl Manifest {
     }
 }
 
+/// A text the server stores: no NUL character (PostgreSQL refuses it) and at most `max`
+/// characters.
+fn text(what: &str, value: &str, max: usize, target: Option<&str>) -> Result<(), PackageError> {
+    if value.contains('\0') {
+        return Err(PackageError::invalid(
+            target,
+            format!("{what} holds a NUL character"),
+        ));
+    }
+    if value.chars().count() > max {
+        return Err(PackageError::invalid(
+            target,
+            format!("{what} is longer than {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
 fn named(name: &str) -> Result<(), PackageError> {
     check_name(name).map_err(|problem| PackageError::InvalidName {
         name: name.to_string(),
@@ -207,6 +253,12 @@ fn named(name: &str) -> Result<(), PackageError> {
 impl Process {
     fn validate(&self) -> Result<(), PackageError> {
         let bad = |message: String| Err(PackageError::invalid(Some(&self.name), message));
+        text(
+            &format!("description of process {:?}", self.name),
+            &self.description,
+            MAX_DESCRIPTION_CHARS,
+            Some(&self.name),
+        )?;
         for (what, argv) in [
             ("command", Some(&self.command)),
             ("commandWindows", self.command_windows.as_ref()),
@@ -224,12 +276,21 @@ impl Process {
         for (what, vars) in [("inputs", &self.inputs), ("outputs", &self.outputs)] {
             let mut seen = HashSet::new();
             for v in vars {
-                if v.name.trim().is_empty() || v.name.len() > 128 {
+                if v.name.trim().is_empty() || v.name.len() > 128 || v.name.contains('\0') {
                     return bad(format!(
-                        "{what} of process {:?}: a variable name must be 1 to 128 bytes",
+                        "{what} of process {:?}: a variable name must be 1 to 128 bytes, without NUL",
                         self.name
                     ));
                 }
+                text(
+                    &format!(
+                        "{what} of process {:?}: the description of {:?}",
+                        self.name, v.name
+                    ),
+                    &v.description,
+                    MAX_DESCRIPTION_CHARS,
+                    Some(&self.name),
+                )?;
                 if !seen.insert(v.name.as_str()) {
                     return bad(format!(
                         "{what} of process {:?}: variable {:?} is declared twice",
@@ -249,7 +310,7 @@ impl Process {
         }
         let mut seen = HashSet::new();
         for c in &self.credentials {
-            if c.trim().is_empty() || !seen.insert(c.as_str()) {
+            if c.trim().is_empty() || c.contains('\0') || !seen.insert(c.as_str()) {
                 return bad(format!(
                     "credentials of process {:?} must be distinct, non-empty names",
                     self.name

@@ -105,9 +105,12 @@ both! {
         let (_, other) = brity_user(&app, &org, "ops").await;
         let secret = upload_ok(&app, &admin, &package(&manifest("Secret", None, &["Hidden"]), None), true).await;
         let shared = upload_ok(&app, &admin, &package(&manifest("Shared", None, &["Visible"]), None), true).await;
-        // The user's own project is theirs: all authorities.
+        // The user's own project is theirs: all authorities. Their autoActivation is not
+        // honoured on a new object (only a tenant administrator's is), so it stays
+        // unactivated and `list` shows it only with activationOnly=N.
         upload_ok(&app, &user, &package(&manifest("Mine", None, &["Own"]), None), true).await;
         assert_eq!(names(&Value::Array(processes(&app, &user).await)), ["Own"]);
+        assert_eq!(processes(&app, &user).await[0]["activation"], "N");
         // A group with E only over Shared: still not listed (no R).
         let g = app.ok(&org, "group/create", json!({"group": {"name": "Runners"}, "users": [{"__id__": uid}]})).await;
         let gid = g["group"]["__id__"].as_i64().unwrap();
@@ -128,7 +131,7 @@ both! {
         // R: listed; the list filters by the authority asked.
         grant(json!({"authR": 1})).await;
         assert_eq!(names(&Value::Array(processes(&app, &user).await)), ["Own", "Visible"]);
-        let (_, v) = get(&app, &user, "/asset/api/v1/objects/type/process/list?authType=E").await;
+        let (_, v) = get(&app, &user, "/asset/api/v1/objects/type/process/list?authType=E&activationOnly=N").await;
         assert_eq!(names(&v["list"]), ["Own"]);
         let (_, v) = get(&app, &user, "/asset/api/v1/objects/type/process/changed?datetime=2000-01-01T00:00:00%2B00:00&authType=D").await;
         assert_eq!(names(&v), ["Own"]);

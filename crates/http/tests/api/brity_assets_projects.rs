@@ -226,7 +226,8 @@ both! {
         let copied: Vec<&Value> = list.iter().filter(|p| p["project"]["id"] == new_id.as_str()).collect();
         let names: Vec<&str> = copied.iter().map(|p| p["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["ProcessB", "Renamed"]);
-        assert!(copied.iter().all(|p| p["version"] == "1.00" && p["activation"] == "Y"));
+        // A copy is never activated: activating it is a separate approval (A).
+        assert!(copied.iter().all(|p| p["version"] == "1.00" && p["activation"] == "N"));
         // The copy's package carries the new names.
         let res = app.client.get(format!("{}/asset/api/v1/objects/project?id={new_id}&version=1.00", app.url))
             .bearer_auth(&admin).send().await.unwrap();

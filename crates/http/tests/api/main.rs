@@ -8,6 +8,7 @@ mod bonita_user;
 #[allow(dead_code)] // used by the Brity test modules as they land
 mod brity_client;
 mod brity_assets;
+mod brity_assets_guards;
 mod brity_assets_inquiry;
 mod brity_assets_projects;
 mod brity_group_mappings;

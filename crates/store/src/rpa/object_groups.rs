@@ -53,7 +53,9 @@ impl Store {
     }
 
     /// Adds or replaces the grants of user groups over an object (S authority); every
-    /// group must be a user group of the tenant. Returns all the object's groups.
+    /// group must be a user group of the tenant. An S holder may grant only letters they
+    /// hold themselves (owners and administrators hold them all), so S cannot be turned
+    /// into A, E or D. Returns all the object's groups.
     pub async fn set_object_groups(
         &self,
         caller: &Principal,
@@ -61,8 +63,18 @@ impl Store {
         object_id: &str,
         grants: &[(i64, Authorities)],
     ) -> Result<Vec<ObjectGroup>> {
-        self.project_with_authority(caller, Some(category), object_id, 'S')
+        let (_, held) = self
+            .project_with_authority(caller, Some(category), object_id, 'S')
             .await?;
+        for (group, auth) in grants {
+            let beyond: String = auth.letters().chars().filter(|c| !held.has(*c)).collect();
+            if !beyond.is_empty() {
+                return Err(Error::Forbidden(format!(
+                    "Group {group}: only authorities you hold may be granted ({beyond} is not yours)."
+                ))
+                .into());
+            }
+        }
         let org = caller.org.id.0;
         let ids: Vec<i64> = grants.iter().map(|(g, _)| *g).collect();
         let known: Vec<i64> = read!(self, |db| {

@@ -5,7 +5,7 @@
 
 use super::asset_error::AssetError;
 use super::object_access::Authorities;
-use super::projects::{next_version, user_id, Project};
+use super::projects::{is_admin, next_version, user_id, Project};
 use crate::oauth::Principal;
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
@@ -22,7 +22,8 @@ pub struct Upload<'a> {
     pub password: Option<&'a str>,
     /// The uploaded file's name (kept as the object's file path).
     pub file_name: &'a str,
-    /// Activate the new version at once (Brity `autoActivation`; needs the A authority).
+    /// Activate the new version at once (Brity `autoActivation`): needs the A authority
+    /// over an existing object; a new object is activated only for a tenant administrator.
     pub auto_activation: bool,
 }
 
@@ -225,8 +226,11 @@ impl Store {
     }
 
     /// Uploads a package: a new object, or a new version of the one it matches (U
-    /// authority; A too with `auto_activation`). One transaction writes the package, the
-    /// object, its version, its processes and their versions.
+    /// authority; A too with `auto_activation`). A new object is stored activated only when
+    /// a tenant administrator asks so: its uploader becomes its owner (every authority), so
+    /// honouring anyone's `auto_activation` would let users approve their own work. One
+    /// transaction writes the package, the object, its version, its processes and their
+    /// versions.
     pub async fn upload_package(
         &self,
         caller: &Principal,
@@ -268,7 +272,7 @@ impl Store {
             manifest: &plan.manifest,
             manifest_id: plan.object_id.as_deref(),
             file_name: &file_name,
-            activate: upload.auto_activation,
+            activate: upload.auto_activation && (plan.existing.is_some() || is_admin(caller)),
             now: Utc::now(),
         };
         let version = self

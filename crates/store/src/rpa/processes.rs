@@ -37,6 +37,9 @@ pub struct ProcessInfo {
     pub created_at: DateTime<Utc>,
     /// The later of the process's and its project's last change.
     pub updated_at: DateTime<Utc>,
+    /// Whether the caller holds U over the project: without it, hidden inputs' defaults
+    /// and expressions are not shown.
+    pub can_update: bool,
 }
 
 /// Filters of a process inquiry. Every filter is optional.
@@ -63,12 +66,18 @@ pub struct ProcessPage {
     pub list: Vec<ProcessInfo>,
 }
 
+/// The columns of [`ProcessInfo`]; `{can_update}` is [`readable_sql`] for U.
 const COLUMNS: &str = "p.id, p.name, p.description, v.version, v.inputs, v.outputs, \
     v.input_expressions, v.timeout_secs, v.work_type, v.os, v.resolution, v.designer_version, \
     o.id AS project_id, o.name AS project_name, o.status, pv.is_activated, o.file_path, \
     ow.login AS owner_login, cu.login AS created_by_login, uu.login AS updated_by_login, \
     p.created_at, CASE WHEN o.updated_at > p.updated_at THEN o.updated_at ELSE p.updated_at END \
-    AS updated_at";
+    AS updated_at, {can_update} AS can_update";
+
+/// [`COLUMNS`] with its U test filled in ($2 user, $3 is admin).
+fn columns() -> String {
+    COLUMNS.replace("{can_update}", &readable_sql(2, 3, 'U'))
+}
 
 /// `%`, `_` and `\` taken literally in a LIKE pattern (with `ESCAPE '\'`).
 fn like_pattern(text: &str) -> String {
@@ -171,7 +180,8 @@ impl Store {
         q: &ProcessQuery,
     ) -> Result<Vec<ProcessInfo>> {
         let sql = format!(
-            "SELECT {COLUMNS}{} ORDER BY updated_at DESC, p.id",
+            "SELECT {}{} ORDER BY updated_at DESC, p.id",
+            columns(),
             from_where(q)
         );
         Ok(read!(self, |db| {
@@ -204,7 +214,8 @@ impl Store {
         .filter(|b| **b)
         .count();
         let page_sql = format!(
-            "SELECT {COLUMNS}{filter} ORDER BY o.name, p.name, p.id LIMIT ${n} OFFSET ${}",
+            "SELECT {}{filter} ORDER BY o.name, p.name, p.id LIMIT ${n} OFFSET ${}",
+            columns(),
             n + 1
         );
         let (total, list) = read!(self, |db| {

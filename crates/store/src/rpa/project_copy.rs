@@ -46,7 +46,6 @@ struct SourceVersion {
     description: String,
     designer_version: String,
     main_process: String,
-    is_activated: bool,
     content: Option<Vec<u8>>,
 }
 
@@ -61,9 +60,11 @@ struct Prepared {
 }
 
 impl Store {
-    /// Copies projects (R authority over each source); all or none. The new projects
-    /// belong to the caller, start at version "1.00" and are activated when their source
-    /// version was. Returns the new ids, in request order.
+    /// Copies projects (R and E, or R, U and A, over each source); all or none. The new
+    /// projects belong to the caller (who thus holds every authority over them) and start
+    /// at version "1.00", NOT activated: activating the copy is a separate approval, so a
+    /// copy can never turn read access into the right to run. Returns the new ids, in
+    /// request order.
     pub async fn copy_projects(
         &self,
         caller: &Principal,
@@ -127,8 +128,8 @@ impl Store {
                     "INSERT INTO rpa_projects (id, org_id, category, name, description, version, \
                      package_id, file_path, designer_version, is_activated, activated_version, \
                      owner_id, created_by, updated_by, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, '1.00', $6, $7, $8, $9, \
-                     CASE WHEN $9 THEN '1.00' END, $10, $10, $10, $11, $11)",
+                     VALUES ($1, $2, $3, $4, $5, '1.00', $6, $7, $8, FALSE, NULL, \
+                     $9, $9, $9, $10, $10)",
                 )
                 .bind(&p.id)
                 .bind(org)
@@ -138,7 +139,6 @@ impl Store {
                 .bind(package_id)
                 .bind(format!("{}.zip", p.name))
                 .bind(&v.designer_version)
-                .bind(v.is_activated)
                 .bind(user)
                 .bind(now)
                 .execute(&mut *tx)
@@ -146,7 +146,7 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO rpa_project_versions (org_id, project_id, version, package_id, \
                      description, designer_version, main_process, is_activated, created_by, \
-                     created_at) VALUES ($1, $2, '1.00', $3, $4, $5, $6, $7, $8, $9)",
+                     created_at) VALUES ($1, $2, '1.00', $3, $4, $5, $6, FALSE, $7, $8)",
                 )
                 .bind(org)
                 .bind(&p.id)
@@ -154,7 +154,6 @@ impl Store {
                 .bind(&v.description)
                 .bind(&v.designer_version)
                 .bind(&v.main_process)
-                .bind(v.is_activated)
                 .bind(user)
                 .bind(now)
                 .execute(&mut *tx)
@@ -216,9 +215,18 @@ impl Store {
         for new in r.names.values() {
             checked_name(new)?;
         }
-        let (project, _) = self
+        let (project, held) = self
             .project_with_authority(caller, None, &r.id, 'R')
             .await?;
+        // The copy is the caller's, so they hold every authority over it: only someone who
+        // may already run the source (E), or change and approve it (U and A), may copy it.
+        if !(held.has('E') || (held.has('U') && held.has('A'))) {
+            return Err(Error::Forbidden(format!(
+                "Project {}: the E authority (or U and A) is needed to copy it.",
+                r.id
+            ))
+            .into());
+        }
         let version = match r
             .version
             .as_deref()
@@ -235,8 +243,7 @@ impl Store {
         };
         let source: Option<SourceVersion> = read!(self, |db| {
             sqlx::query_as(
-                "SELECT v.description, v.designer_version, v.main_process, \
-                 v.is_activated, pk.content FROM rpa_project_versions v \
+                "SELECT v.description, v.designer_version, v.main_process, pk.content FROM rpa_project_versions v \
                  LEFT JOIN rpa_packages pk ON pk.id = v.package_id \
                  WHERE v.project_id = $1 AND v.version = $2",
             )

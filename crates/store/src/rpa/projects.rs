@@ -256,8 +256,9 @@ impl Store {
         Ok(())
     }
 
-    /// Gives an object of `category` to the user with login `owner` (S authority); the
-    /// object's name.
+    /// Gives an object of `category` to the user with login `owner` (S authority, and only
+    /// its owner or an administrator: the owner holds every authority, so an S holder who
+    /// could name themselves owner would get them all); the object's name.
     pub async fn change_owner(
         &self,
         caller: &Principal,
@@ -270,7 +271,26 @@ impl Store {
             .await?;
         let org = caller.org.id.0;
         let now = Utc::now();
+        let caller_id = user_id(caller);
+        let admin = is_admin(caller);
         write_tx!(self, |tx| {
+            let current: Option<Option<i64>> = sqlx::query_scalar(
+                "SELECT owner_id FROM rpa_projects WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(current) = current else {
+                return Err(Error::not_found(label(category), id).into());
+            };
+            if !admin && (current.is_none() || current != caller_id) {
+                return Err(Error::Forbidden(format!(
+                    "{} {id}: only its owner or an administrator may change the owner.",
+                    label(category)
+                ))
+                .into());
+            }
             let new_owner: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM users WHERE org_id = $1 AND LOWER(login) = LOWER($2) AND is_active",
             )

@@ -12,8 +12,9 @@ use serde_json::Value;
 use sluice_store::rpa::asset_error::AssetError;
 use std::collections::HashMap;
 
-/// Largest accepted JSON body.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Longest accepted query or path parameter, in characters (ids are UUIDs, names at most
+/// 64 characters; searches need no more).
+const MAX_PARAM_CHARS: usize = 1024;
 
 /// Error codes of the asset failures (docs/dialects/brity.md). `ASSET_A2` is the spec's.
 pub(crate) mod codes {
@@ -29,36 +30,38 @@ pub(crate) mod codes {
 
 /// Reads a JSON body (required), naming where a value is wrong.
 pub(crate) async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, BrityError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            BrityError::coded(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "INVALID_PARAMETER",
-                super::error::codes::INVALID,
-                format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
-            )
-        })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(BrityError::invalid("The request body is missing."));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        let at = if at == "." {
-            String::new()
-        } else {
-            format!(" at {at}")
-        };
-        BrityError::invalid(format!("Invalid request body{at}: {}", e.inner()))
-    })
+    super::json_body::read_json(body)
+        .await?
+        .ok_or_else(|| BrityError::invalid("The request body is missing."))
 }
 
-/// The query parameters (the last of a repeated name wins).
-pub(crate) fn query(raw: Option<&str>) -> HashMap<String, String> {
-    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+/// The query parameters (the last of a repeated name wins). Every value is checked here,
+/// once, by [`checked_param`].
+pub(crate) fn query(raw: Option<&str>) -> Result<HashMap<String, String>, BrityError> {
+    let q: HashMap<String, String> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .into_owned()
-        .collect()
+        .collect();
+    for (name, value) in &q {
+        checked_param(name, value)?;
+    }
+    Ok(q)
+}
+
+/// A query or path parameter PostgreSQL can store and compare: no NUL character (a 500
+/// otherwise) and at most [`MAX_PARAM_CHARS`] characters.
+pub(crate) fn checked_param<'a>(name: &str, value: &'a str) -> Result<&'a str, BrityError> {
+    if value.contains('\0') || name.contains('\0') {
+        return Err(BrityError::invalid(format!(
+            "The parameter {} may not hold a NUL character.",
+            name.replace('\0', "")
+        )));
+    }
+    if value.chars().count() > MAX_PARAM_CHARS {
+        return Err(BrityError::invalid(format!(
+            "The parameter {name} is longer than {MAX_PARAM_CHARS} characters."
+        )));
+    }
+    Ok(value)
 }
 
 /// A non-empty query parameter.

@@ -17,6 +17,7 @@ mod group_mappings;
 mod groups;
 mod jobs;
 mod jobs_wire;
+mod json_body;
 mod licenses;
 mod tenant_wire;
 mod tenants;

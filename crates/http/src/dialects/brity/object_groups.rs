@@ -2,7 +2,7 @@
 //! `GET|POST|DELETE /tenant/api/v1/private/{project|workflow|workspace}/group/{objectId}`.
 //! Each grant gives a user group some of the U/R/E/A/D/S authorities (`authU`... as 1/0).
 
-use super::asset_wire::{json_body, lenient_i64, lenient_string, yn};
+use super::asset_wire::{checked_param, json_body, lenient_i64, lenient_string, yn};
 use super::{BrityError, Caller};
 use crate::AppState;
 use axum::body::Body;
@@ -54,9 +54,10 @@ async fn list(
     Path(object_id): Path<String>,
     category: &'static str,
 ) -> Result<Json<Value>, BrityError> {
+    let object_id = checked_param("objectId", &object_id)?;
     let groups = state
         .store
-        .object_groups(&caller, category, &object_id)
+        .object_groups(&caller, category, object_id)
         .await?;
     Ok(Json(render(&groups)))
 }
@@ -93,6 +94,7 @@ async fn set(
     body: Body,
     category: &'static str,
 ) -> Result<Json<Value>, BrityError> {
+    let object_id = checked_param("objectId", &object_id)?;
     let body: Vec<Grant> = json_body(body).await?;
     let mut grants: Vec<(i64, Authorities)> = Vec::with_capacity(body.len());
     for (i, g) in body.iter().enumerate() {
@@ -122,7 +124,7 @@ async fn set(
     }
     let groups = state
         .store
-        .set_object_groups(&caller, category, &object_id, &grants)
+        .set_object_groups(&caller, category, object_id, &grants)
         .await?;
     Ok(Json(render(&groups)))
 }
@@ -141,6 +143,7 @@ async fn remove(
     body: Body,
     category: &'static str,
 ) -> Result<Json<Value>, BrityError> {
+    let object_id = checked_param("objectId", &object_id)?;
     let body: Vec<GroupRef> = json_body(body).await?;
     let ids = body
         .iter()
@@ -149,7 +152,7 @@ async fn remove(
         .collect::<Result<Vec<_>, _>>()?;
     state
         .store
-        .delete_object_groups(&caller, category, &object_id, &ids)
+        .delete_object_groups(&caller, category, object_id, &ids)
         .await?;
     Ok(Json(json!({"result": "true"})))
 }

@@ -28,7 +28,7 @@ async fn search(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     let filter = ProcessQuery {
         name_like: param(&q, "searchName").map(str::to_string),
         description_like: param(&q, "searchDesc").map(str::to_string),
@@ -46,7 +46,7 @@ async fn changed(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     let since = datetime(required(&q, "datetime")?)?;
     let auth = param(&q, "authType").map(authority).transpose()?;
     let filter = ProcessQuery {
@@ -66,7 +66,7 @@ async fn list(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     let number = |name: &str| -> Result<Option<i64>, BrityError> {
         param(&q, name)
             .map(|v| {
@@ -129,9 +129,9 @@ fn datetime(text: &str) -> Result<DateTime<Utc>, BrityError> {
 pub(crate) fn render(p: &ProcessInfo, listed: bool) -> Value {
     let mut v = json!({
         "managerUsrId": null,
-        "outputs": variables(&p.outputs, None),
+        "outputs": variables(&p.outputs, None, p.can_update),
         "createUserId": p.created_by_login,
-        "inputs": variables(&p.inputs, Some(&p.input_expressions)),
+        "inputs": variables(&p.inputs, Some(&p.input_expressions), p.can_update),
         "typeName": "Process",
         "project": {"name": p.project_name, "id": p.project_id},
         "type": 2,
@@ -169,8 +169,10 @@ pub(crate) fn render(p: &ProcessInfo, listed: bool) -> Value {
 
 /// Declared variables as Brity shows them: a JSON text of
 /// `[{"data","name","initValue","desc","expression"}]` (plus Sluice's `type` and `hidden`).
-/// An input's expression is the one set by targetBot, else its own name.
-fn variables(stored: &str, expressions: Option<&str>) -> String {
+/// An input's expression is the one set by targetBot, else its own name. A hidden input's
+/// default and expression are the values bots receive, so they are blank unless the caller
+/// may change the process (`reveal`: U over its project).
+fn variables(stored: &str, expressions: Option<&str>, reveal: bool) -> String {
     let list: Vec<Value> = serde_json::from_str(stored).unwrap_or_default();
     let expressions: Map<String, Value> = expressions
         .and_then(|e| serde_json::from_str(e).ok())
@@ -179,22 +181,29 @@ fn variables(stored: &str, expressions: Option<&str>) -> String {
         .iter()
         .map(|var| {
             let name = var["name"].as_str().unwrap_or_default();
+            let hidden = var["hidden"].as_bool().unwrap_or(false);
             let init = match &var["default"] {
+                _ if hidden && !reveal => String::new(),
                 Value::Null => String::new(),
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
+            };
+            let expression = if hidden && !reveal {
+                ""
+            } else {
+                expressions
+                    .get(name)
+                    .and_then(|e| e["expression"].as_str())
+                    .unwrap_or(name)
             };
             json!({
                 "data": null,
                 "name": name,
                 "initValue": init,
                 "desc": var["description"].as_str().unwrap_or_default(),
-                "expression": expressions
-                    .get(name)
-                    .and_then(|e| e["expression"].as_str())
-                    .unwrap_or(name),
+                "expression": expression,
                 "type": var["type"].as_str().unwrap_or("string"),
-                "hidden": var["hidden"].as_bool().unwrap_or(false),
+                "hidden": hidden,
             })
         })
         .collect();
@@ -217,10 +226,25 @@ mod tests {
         let text = variables(
             r#"[{"name":"currency","type":"string","default":"USD","hidden":true}]"#,
             Some(r#"{"currency":{"expression":"'EUR'"}}"#),
+            true,
         );
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v[0]["initValue"], "USD");
         assert_eq!(v[0]["expression"], "'EUR'");
         assert_eq!(v[0]["hidden"], true);
+    }
+
+    #[test]
+    fn hidden_inputs_are_blank_without_update() {
+        let text = variables(
+            r#"[{"name":"pin","default":"1234","hidden":true},{"name":"cur","default":"USD"}]"#,
+            Some(r#"{"pin":{"expression":"'9999'"}}"#),
+            false,
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v[0]["initValue"], "");
+        assert_eq!(v[0]["expression"], "");
+        assert_eq!(v[1]["initValue"], "USD");
+        assert_eq!(v[1]["expression"], "cur");
     }
 }

@@ -52,7 +52,7 @@ async fn view_or_download(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     let id = required(&q, "id")?;
     if let Some(version) = super::asset_wire::param(&q, "version") {
         return download(&state, &caller, id, version).await;
@@ -124,7 +124,7 @@ async fn download_process(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     let id = required(&q, "id")?;
     let version = super::asset_wire::param(&q, "version");
     let process = state
@@ -139,7 +139,7 @@ async fn delete(
     Caller(caller): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, BrityError> {
-    let q = query(raw.as_deref());
+    let q = query(raw.as_deref())?;
     state
         .store
         .delete_project(&caller, required(&q, "id")?)

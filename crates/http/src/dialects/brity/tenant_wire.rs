@@ -11,42 +11,17 @@ use sluice_domain::identity::User;
 use sluice_store::identity::PageRequest;
 use sluice_store::oauth::Principal;
 
-/// Largest accepted request body (mapping lists of a thousand ids fit easily).
-const MAX_BODY_BYTES: usize = 256 * 1024;
-
 /// Rows of a page when `limit` is not given.
 pub(crate) const DEFAULT_LIMIT: i64 = 10;
 /// Most rows of one page; a larger `limit` is lowered to it.
 pub(crate) const MAX_LIMIT: i64 = 100;
 
-/// Reads a JSON body; an empty body is `None`. Malformed JSON or a wrong type is a 400
-/// naming where.
+/// Reads a JSON body; an empty body is `None`. Malformed JSON, a wrong type or a NUL
+/// character is a 400 naming where.
 pub(crate) async fn optional_json<T: DeserializeOwned>(
     body: Body,
 ) -> Result<Option<T>, BrityError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            BrityError::coded(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "INVALID_PARAMETER",
-                super::error::codes::INVALID,
-                format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
-            )
-        })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map(Some).map_err(|e| {
-        let at = e.path().to_string();
-        let at = if at == "." {
-            String::new()
-        } else {
-            format!(" at {at}")
-        };
-        BrityError::invalid(format!("Invalid request body{at}: {}", e.inner()))
-    })
+    super::json_body::read_json(body).await
 }
 
 /// Reads a JSON body that must be present.
