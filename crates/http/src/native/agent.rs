@@ -45,7 +45,12 @@ impl FromRequestParts<AppState> for BotBearer {
                 ApiError::invalid_token("The Authorization header is not a bearer token.")
             })?;
         match state.store.bot_for_secret(secret).await? {
-            Some(bot) => Ok(BotBearer(bot)),
+            // Every authenticated call is a heartbeat (throttled in the store), so a bot
+            // busy downloading a package or uploading results is not taken for down.
+            Some(bot) => {
+                state.store.touch_bot(&bot).await?;
+                Ok(BotBearer(bot))
+            }
             None => Err(ApiError::invalid_token(
                 "The bot secret is unknown or was revoked; activate the bot again.",
             )),

@@ -75,14 +75,16 @@ both! {
                 *claimed.entry(job).or_default() += 1;
             }
         }
-        assert_eq!(claimed.len(), 30);
+        // The first job's claim was never acknowledged: its bot got it back and finished it.
+        assert_eq!(claimed.len(), 31);
         assert!(claimed.values().all(|n| *n == 1), "{claimed:?}");
+        ids.push(id);
         for id in &ids {
             assert!(claimed.contains_key(id), "{id} never claimed");
         }
         let r = brity(&app, Method::POST, Some(&t.admin), None, "/scheduler/api/v1/jobs/list",
             Some(json!({"limit": 100, "parameter": {"resultCode": 1}}))).await;
-        assert_eq!(r.body["totalCount"], 30);
+        assert_eq!(r.body["totalCount"], 31);
     }
 
     async fn lower_priority_numbers_first_then_first_come(app) {
@@ -154,9 +156,16 @@ both! {
         let b = bot(&app, &t.admin, "solo").await;
         let first = run_ok(&app, &t.admin, &t.process_id, json!({})).await;
         let second = run_ok(&app, &t.admin, &t.process_id, json!({})).await;
-        assert_eq!(next(&app, &b, 0).await.unwrap()["job_id"], first);
-        // An agent asks for work only when idle: the job it was running is lost with its
-        // previous run, and fails.
+        let claim = next(&app, &b, 0).await.unwrap();
+        assert_eq!(claim["job_id"], first);
+        // A claim the bot never acknowledged (its answer may have been lost) is handed back
+        // as it was, not failed.
+        assert_eq!(next(&app, &b, 0).await.unwrap(), claim);
+        assert_eq!(job(&app, &t.admin, &first).await.body["statusCode"], "3");
+        // Its first control poll acknowledges it. An agent asks for work only when idle: the
+        // job it was running is lost with its previous run, and fails.
+        let r = agent(&app, &b, Method::GET, &format!("jobs/{first}/control?wait=0"), None).await;
+        assert_eq!(r.body, json!({"stop": false}));
         assert_eq!(next(&app, &b, 0).await.unwrap()["job_id"], second);
         let lost = job(&app, &t.admin, &first).await.body;
         assert_eq!((lost["statusCode"].as_str(), lost["detailCode"].as_str()), (Some("4"), Some("2")));

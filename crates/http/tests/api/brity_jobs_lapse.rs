@@ -89,6 +89,26 @@ both! {
         finish(&app, &b, &id, "success", json!({})).await;
     }
 
+    async fn any_bot_call_is_a_heartbeat(app) {
+        quick(&app);
+        let t = tenant(&app, "BEAT").await;
+        let b = bot(&app, &t.admin, "slow").await;
+        let id = run_ok(&app, &t.admin, &t.process_id, json!({})).await;
+        let claim = next(&app, &b, 5).await.unwrap();
+        let sha = claim["process"]["package_sha256"].as_str().unwrap().to_string();
+        // Three lapses long the bot never polls: it downloads its package and uploads
+        // results (as a slow extraction or upload does). Those calls keep it up.
+        let until = tokio::time::Instant::now() + Duration::from_secs(3);
+        while tokio::time::Instant::now() < until {
+            let r = agent(&app, &b, reqwest::Method::GET, &format!("packages/{sha}"), None).await;
+            assert_eq!(r.status, 200);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(job(&app, &t.admin, &id).await.body["statusCode"], "3");
+        finish(&app, &b, &id, "success", json!({})).await;
+        assert_eq!(job(&app, &t.admin, &id).await.body["detailCode"], "1");
+    }
+
     async fn callbacks_retry_with_back_off_and_carry_what_was_asked(app) {
         quick(&app);
         let t = tenant(&app, "CALL").await;

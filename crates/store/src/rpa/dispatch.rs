@@ -60,6 +60,31 @@ struct ClaimRow {
     inputs: String,
 }
 
+const CLAIM_COLUMNS: &str = "j.seq, j.id, j.attempt, j.process_id, j.version, \
+     j.process_name, j.project_name, j.run_spec, j.inputs";
+
+#[derive(sqlx::FromRow)]
+struct AckedClaimRow {
+    claim_acked: bool,
+    #[sqlx(flatten)]
+    row: ClaimRow,
+}
+
+impl ClaimRow {
+    fn into_claim(self) -> Result<Claim> {
+        Ok(Claim {
+            job_id: self.id,
+            attempt: self.attempt,
+            process_id: self.process_id,
+            version: self.version,
+            process_name: self.process_name,
+            project_name: self.project_name,
+            run: serde_json::from_str(&self.run_spec).map_err(anyhow::Error::from)?,
+            inputs: serde_json::from_str(&self.inputs).map_err(anyhow::Error::from)?,
+        })
+    }
+}
+
 /// The outcome of one claim attempt.
 enum Claimed {
     Job(Box<Claim>),
@@ -112,13 +137,9 @@ impl Store {
     /// heard from often enough to count as up).
     pub async fn next_job(&self, bot: &BotAuth, wait: Duration) -> Result<Option<Claim>> {
         self.touch_bot(bot).await?;
-        // An agent asks for work only when it runs none: a job still "running" on it was
-        // lost with a previous run of the agent.
-        self.fail_orphaned_job(
-            bot,
-            "The bot asked for a new job while this one was running (its agent restarted).",
-        )
-        .await?;
+        if let Some(claim) = self.unacknowledged_claim(bot).await? {
+            return Ok(Some(claim));
+        }
         let wait = wait.min(MAX_WAIT).min(self.rpa_settings().poll_interval());
         let deadline = Instant::now() + wait;
         loop {
@@ -153,6 +174,35 @@ impl Store {
         }
     }
 
+    /// The job `bot` claimed but never acknowledged (the claim's answer may have been lost
+    /// on its way: a client timeout, a proxy, the agent stopping mid-poll): handed back as
+    /// the same claim. A job the bot did acknowledge and still "runs" while asking for
+    /// work was lost with a previous run of its agent: it fails.
+    async fn unacknowledged_claim(&self, bot: &BotAuth) -> Result<Option<Claim>> {
+        let row: Option<(bool, ClaimRow)> = read!(self, |db| {
+            let row: Option<AckedClaimRow> = sqlx::query_as(&format!(
+                "SELECT j.claim_acked, {CLAIM_COLUMNS} FROM rpa_jobs j \
+                 WHERE j.bot_id = $1 AND j.status = 3"
+            ))
+            .bind(&bot.id)
+            .fetch_optional(db)
+            .await?;
+            row.map(|r| (r.claim_acked, r.row))
+        });
+        match row {
+            None => Ok(None),
+            Some((false, row)) => Ok(Some(row.into_claim()?)),
+            Some((true, _)) => {
+                self.fail_orphaned_job(
+                    bot,
+                    "The bot asked for a new job while this one was running (its agent restarted).",
+                )
+                .await?;
+                Ok(None)
+            }
+        }
+    }
+
     /// Whether a job is waiting that `bot` may run (a read; the claim decides).
     async fn job_waiting_for(&self, bot: &BotAuth) -> Result<bool> {
         let sql = format!(
@@ -172,8 +222,7 @@ impl Store {
     async fn claim_job(&self, bot: &BotAuth) -> Result<Claimed> {
         let lock = self.row_lock();
         let pick = format!(
-            "SELECT j.seq, j.id, j.attempt, j.process_id, j.version, j.process_name, \
-             j.project_name, j.run_spec, j.inputs FROM rpa_jobs j \
+            "SELECT {CLAIM_COLUMNS} FROM rpa_jobs j \
              WHERE j.org_id = $1 AND j.status = 1 AND {} \
              ORDER BY j.priority, j.seq LIMIT 1{}",
             eligible("$2"),
@@ -207,8 +256,8 @@ impl Store {
                 return Ok(Claimed::Nothing);
             };
             sqlx::query(
-                "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4 \
-                 WHERE seq = $1",
+                "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4, \
+                 claim_acked = FALSE WHERE seq = $1",
             )
             .bind(row.seq)
             .bind(&bot.id)
@@ -221,16 +270,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            Claimed::Job(Box::new(Claim {
-                job_id: row.id,
-                attempt: row.attempt,
-                process_id: row.process_id,
-                version: row.version,
-                process_name: row.process_name,
-                project_name: row.project_name,
-                run: serde_json::from_str(&row.run_spec).map_err(anyhow::Error::from)?,
-                inputs: serde_json::from_str(&row.inputs).map_err(anyhow::Error::from)?,
-            }))
+            Claimed::Job(Box::new(row.into_claim()?))
         });
         if matches!(claimed, Claimed::Job(_)) {
             self.rpa_runtime.heartbeat_written(&bot.id);
@@ -294,9 +334,9 @@ impl Store {
             let notified = self.rpa_runtime.control.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let row: Option<(i64, bool)> = read!(self, |db| {
+            let row: Option<(i64, bool, bool)> = read!(self, |db| {
                 sqlx::query_as(
-                    "SELECT status, stop_requested FROM rpa_jobs \
+                    "SELECT status, stop_requested, claim_acked FROM rpa_jobs \
                      WHERE org_id = $1 AND id = $2 AND bot_id = $3",
                 )
                 .bind(bot.org_id)
@@ -305,9 +345,12 @@ impl Store {
                 .fetch_optional(db)
                 .await?
             });
-            let Some((state, stop)) = row else {
+            let Some((state, stop, acked)) = row else {
                 return Ok(None);
             };
+            if !acked && state == status::RUNNING {
+                self.acknowledge_claim(bot, job_id).await?;
+            }
             if stop || state != status::RUNNING {
                 return Ok(Some(true));
             }
@@ -326,6 +369,22 @@ impl Store {
         }
     }
 
+    /// Records that `bot` received its claim of `job_id` (no longer handed back by `next`).
+    async fn acknowledge_claim(&self, bot: &BotAuth, job_id: &str) -> Result<()> {
+        write_tx!(self, |tx| {
+            sqlx::query(
+                "UPDATE rpa_jobs SET claim_acked = TRUE \
+                 WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3",
+            )
+            .bind(bot.org_id)
+            .bind(job_id)
+            .bind(&bot.id)
+            .execute(&mut *tx)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Records the step and percentage `bot` reports for its running job.
     pub async fn job_progress(
         &self,
@@ -338,7 +397,7 @@ impl Store {
         let percentage = percentage.clamp(0, 100);
         let changed = write_tx!(self, |tx| {
             sqlx::query(
-                "UPDATE rpa_jobs SET step = $4, percentage = $5 \
+                "UPDATE rpa_jobs SET step = $4, percentage = $5, claim_acked = TRUE \
                  WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3",
             )
             .bind(bot.org_id)

@@ -75,8 +75,10 @@ impl Store {
         let (ctype, is_image) = content_type(&name);
         let now = now_ms();
         let stored = write_tx!(self, |tx| {
+            // An upload acknowledges the claim too (docs/bot-protocol.md, jobs/next).
             let running: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM rpa_jobs WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3",
+                "UPDATE rpa_jobs SET claim_acked = TRUE \
+                 WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3 RETURNING seq",
             )
             .bind(bot.org_id)
             .bind(job_id)
