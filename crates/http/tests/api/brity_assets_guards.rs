@@ -6,6 +6,7 @@
 use crate::both;
 use crate::brity_assets::{ipa, manifest, package, processes, raw_package, upload_ok};
 use crate::brity_client::{brity, brity_admin, brity_user, BrityReply};
+use crate::brity_jobs_client::{assert_fail, run_job};
 use crate::helpers::TestApp;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -215,9 +216,44 @@ both! {
         m["description"] = json!("d".repeat(4001));
         let r = ipa(&app, &admin, "upload", &[("type", "project")], Some(&raw_package(&m))).await;
         assert_eq!((r.status, r.body["message"].as_str()), (400, Some("INVALID_OBJECT")), "{}", r.body);
+        // More than 500 processes in one package: refused.
+        let names: Vec<String> = (0..501).map(|i| format!("P{i}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let r = ipa(&app, &admin, "upload", &[("type", "project")], Some(&raw_package(&manifest("Huge", None, &refs)))).await;
+        assert_eq!((r.status, r.body["message"].as_str()), (400, Some("INVALID_OBJECT")), "{}", r.body);
         // Nothing was stored, and the server still answers.
         let list = processes(&app, &admin).await;
         assert_eq!(list.len(), 1);
         assert_eq!(list[0]["project"]["name"], "Clean");
+    }
+
+    async fn a_process_dropped_from_the_activated_version_does_not_run(app) {
+        let org = app.org("GDROP").await;
+        let (_, admin) = brity_admin(&app, &org, "boss").await;
+        upload_ok(&app, &admin, &package(&manifest("Evolving", None, &["Kept", "Dropped"]), None), true).await;
+        let list = processes(&app, &admin).await;
+        let id_of = |name: &str| list.iter().find(|p| p["name"] == name).unwrap()["id"].clone();
+        let (kept, dropped) = (id_of("Kept"), id_of("Dropped"));
+        upload_ok(&app, &admin, &package(&manifest("Evolving", None, &["Kept"]), None), true).await;
+        let r = run_job(&app, &admin, &admin, json!({"jobType": 1, "processId": dropped})).await;
+        assert_fail(&r, 409, "PROCESS_IS_NOT_ACTIVATED");
+        // The process still in the activated version passes the activation check (the
+        // tenant has no bot, which is the next check).
+        let r = run_job(&app, &admin, &admin, json!({"jobType": 1, "processId": kept})).await;
+        assert_fail(&r, 409, "NO_AVAILABLE_BOT");
+    }
+
+    async fn searches_fold_non_ascii_alike_on_both_backends(app) {
+        let org = app.org("GFOLD").await;
+        let (_, admin) = brity_admin(&app, &org, "boss").await;
+        let mut m = manifest("Summer", None, &["Main"]);
+        m["processes"][0]["description"] = json!("Prix Été");
+        upload_ok(&app, &admin, &package(&m, None), true).await;
+        for search in ["%C3%89t%C3%A9", "PRIX%20%C3%89t", "x%20%C3%89"] {
+            let r = call(&app, Method::GET, &admin, &format!("/asset/api/v1/objects/type/process?searchDesc={search}"), None).await;
+            assert_eq!(r.body.as_array().map(Vec::len), Some(1), "{search}: {}", r.body);
+        }
+        let r = call(&app, Method::GET, &admin, "/asset/api/v1/objects/type/process?searchDesc=%C3%89t%C3%A9%20x", None).await;
+        assert_eq!(r.body, json!([]));
     }
 }

@@ -82,7 +82,7 @@ fn json(text: &str, empty: Value) -> Value {
 impl Store {
     /// The version of process `process_id` a job runs: `version` if given, else the
     /// project's latest activated version when the process is in it, else the process's
-    /// latest version (then `is_activated` tells the caller it may not run).
+    /// latest version (then `is_activated` is false: it may not run).
     pub async fn runnable_process(
         &self,
         org: OrgId,
@@ -113,6 +113,16 @@ impl Store {
             .iter()
             .position(|r| version.is_some() || r.activated_version.as_deref() == Some(&r.version))
             .or_else(|| rows.iter().position(|r| r.version == r.latest_version));
+        // Without a version, a project that has an activated version runs only the
+        // processes in it: one dropped from it (still at an older, once activated version)
+        // is not runnable.
+        let dropped = version.is_none()
+            && pick.is_some_and(|i| {
+                let r = &rows[i];
+                r.activated_version
+                    .as_deref()
+                    .is_some_and(|a| a != r.version)
+            });
         let Some(r) = pick.map(|i| rows.into_iter().nth(i).expect("index")) else {
             return Err(Error::not_found(
                 "Process",
@@ -130,7 +140,7 @@ impl Store {
             project_id: r.project_id,
             project_name: r.project_name,
             project_status: r.project_status,
-            is_activated: r.is_activated,
+            is_activated: r.is_activated && !dropped,
             entry: json(&r.entry, Value::Object(Map::new())),
             inputs: json(&r.inputs, Value::Array(Vec::new())),
             outputs: json(&r.outputs, Value::Array(Vec::new())),

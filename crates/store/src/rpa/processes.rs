@@ -79,17 +79,11 @@ fn columns() -> String {
     COLUMNS.replace("{can_update}", &readable_sql(2, 3, 'U'))
 }
 
-/// `%`, `_` and `\` taken literally in a LIKE pattern (with `ESCAPE '\'`).
-fn like_pattern(text: &str) -> String {
-    let mut out = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+/// `%text%` with `%`, `_` and `\` taken literally (with `ESCAPE '\'`), folded as the
+/// backend's `lower()` folds (`unicode`: PostgreSQL every letter, SQLite ASCII only), so
+/// both backends match the same rows.
+fn like_pattern(text: &str, unicode: bool) -> String {
+    super::group_search::contains(Some(text), unicode).unwrap_or_else(|| "%".into())
 }
 
 /// The FROM and WHERE of an inquiry. Parameters: $1 org, $2 user, $3 is admin, then the
@@ -149,7 +143,7 @@ fn from_where(q: &ProcessQuery) -> String {
 
 /// Binds the filters of [`from_where`] in its order.
 macro_rules! bind_filters {
-    ($query:expr, $caller:expr, $q:expr) => {{
+    ($query:expr, $caller:expr, $q:expr, $unicode:expr) => {{
         let mut query = $query
             .bind($caller.org.id.0)
             .bind(user_id($caller))
@@ -159,7 +153,7 @@ macro_rules! bind_filters {
         }
         for value in [&$q.name_like, &$q.description_like, &$q.project_name_like] {
             if let Some(v) = value {
-                query = query.bind(like_pattern(v));
+                query = query.bind(like_pattern(v, $unicode));
             }
         }
         if let Some(v) = &$q.project_id {
@@ -184,8 +178,9 @@ impl Store {
             columns(),
             from_where(q)
         );
+        let unicode = self.folds_unicode();
         Ok(read!(self, |db| {
-            bind_filters!(sqlx::query_as(&sql), caller, q)
+            bind_filters!(sqlx::query_as(&sql), caller, q, unicode)
                 .fetch_all(db)
                 .await?
         }))
@@ -201,6 +196,7 @@ impl Store {
         limit: i64,
     ) -> Result<ProcessPage> {
         let filter = from_where(q);
+        let unicode = self.folds_unicode();
         let count_sql = format!("SELECT COUNT(*){filter}");
         let n = 4 + [
             q.changed_since.is_some(),
@@ -219,11 +215,11 @@ impl Store {
             n + 1
         );
         let (total, list) = read!(self, |db| {
-            let total: i64 = bind_filters!(sqlx::query_scalar(&count_sql), caller, q)
+            let total: i64 = bind_filters!(sqlx::query_scalar(&count_sql), caller, q, unicode)
                 .fetch_one(db)
                 .await?;
             let list: Vec<ProcessInfo> = if total > offset {
-                bind_filters!(sqlx::query_as(&page_sql), caller, q)
+                bind_filters!(sqlx::query_as(&page_sql), caller, q, unicode)
                     .bind(limit)
                     .bind(offset)
                     .fetch_all(db)
@@ -243,6 +239,8 @@ mod tests {
 
     #[test]
     fn like_patterns_take_wildcards_literally() {
-        assert_eq!(like_pattern("A_b%"), "%a\\_b\\%%");
+        assert_eq!(like_pattern("A_b%", true), "%a\\_b\\%%");
+        assert_eq!(like_pattern("ÉTÉ", true), "%été%");
+        assert_eq!(like_pattern("ÉTÉ", false), "%ÉtÉ%");
     }
 }
