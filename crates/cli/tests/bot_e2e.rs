@@ -144,6 +144,8 @@ async fn start_server(db: &Database, dir: &Path, http: &reqwest::Client) -> (Pro
             "e2e-secret-key-that-is-long-enough-0123",
         )
         .env("SLUICE_BOT_LAPSE_SECONDS", LAPSE_SECONDS.to_string())
+        // The callback receiver listens on 127.0.0.1.
+        .env("SLUICE_CALLBACK_ALLOW_PRIVATE", "true")
         .env("SLUICE_DATABASE_MAX_CONNECTIONS", "4")
         .env("SLUICE_LOG", "warn")
         .stdout(Stdio::null())

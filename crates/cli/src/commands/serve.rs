@@ -48,6 +48,11 @@ pub struct ServeArgs {
     #[arg(long, env = "SLUICE_BOT_LAPSE_SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub bot_lapse_seconds: u64,
+    /// Let job callbacks (Brity `callbackInfo`) go to loopback and private addresses
+    /// (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). Link-local, unspecified and
+    /// multicast addresses are always refused.
+    #[arg(long, env = "SLUICE_CALLBACK_ALLOW_PRIVATE")]
+    pub callback_allow_private: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -115,6 +120,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(store.clone().run_deadline_worker());
     store.configure_rpa(sluice_store::rpa::runtime::RpaSettings {
         bot_lapse: Duration::from_secs(args.bot_lapse_seconds),
+        callback_allow_private: args.callback_allow_private,
         ..Default::default()
     });
     tokio::spawn(store.clone().run_bot_worker());

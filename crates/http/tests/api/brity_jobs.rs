@@ -207,6 +207,16 @@ both! {
             (json!({"jobType": 1, "processId": p, "botSelectType": 2, "botId": "99999"}), 404, "BOT_GROUP_INFO_NOT_EXIST"),
             (json!({"jobType": 1, "processId": p, "callbackInfo": "ftp://example.com/x"}), 400, "INVALID_PARAMETER"),
             (json!({"jobType": 1, "processId": p, "callbackInfo": "not a url"}), 400, "INVALID_PARAMETER"),
+            // Callbacks never go to link-local (cloud metadata), unspecified or multicast
+            // addresses, nor by default to loopback or private ones.
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://127.0.0.1:8080/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a loopback or private address"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://10.1.2.3/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a loopback"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://[::ffff:192.168.0.1]/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a loopback"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://2130706433/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a loopback"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://169.254.169.254/latest/meta-data"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a link-local"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://[fe80::1]/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a link-local"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://0.0.0.0/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a link-local"),
+            (json!({"jobType": 1, "processId": p, "callbackInfo": "http://224.0.0.1/x"}), 400, "INVALID_PARAMETER: callbackInfo may not point to a link-local"),
             (json!({"jobType": 1, "processId": p, "callbackInfo": "http://127.0.0.1:1/x", "resultReqText": "{\"file\":\"maybe\"}"}), 400, "INVALID_PARAMETER"),
             (json!({"jobType": 1, "processId": p, "jobRequestOption": "{\"retryOnFail\":{\"retryOptionType\":2,\"retryCount\":100}}"}), 400, "INVALID_PARAMETER"),
             (json!({"jobType": 1, "processId": p, "jobRequestOption": "{\"retryOnFail\":{\"retryOptionType\":1}}"}), 400, "INVALID_PARAMETER"),

@@ -32,8 +32,12 @@ pub struct Reply {
     pub body: Value,
 }
 
-/// Starts the bot worker (lapses) and the callback deliverer for `app`, as `sluice serve` does.
+/// Starts the bot worker (lapses) and the callback deliverer for `app`, as `sluice serve
+/// --callback-allow-private` does (the tests' receivers listen on 127.0.0.1).
 pub fn start_workers(app: &TestApp) {
+    let mut settings = app.store.rpa_settings();
+    settings.callback_allow_private = true;
+    app.store.configure_rpa(settings);
     tokio::spawn(app.store.clone().run_bot_worker());
     tokio::spawn(sluice_http::run_callback_worker(app.store.clone()));
 }

@@ -16,6 +16,8 @@ fn quick(app: &crate::helpers::TestApp) {
         bot_lapse: Duration::from_secs(1),
         callback_backoff: Duration::from_millis(200),
         callback_attempts: 5,
+        // The receivers of these tests listen on 127.0.0.1.
+        callback_allow_private: true,
     });
     start_workers(app);
 }
@@ -109,6 +111,34 @@ both! {
         assert_eq!(job(&app, &t.admin, &id).await.body["detailCode"], "1");
     }
 
+    async fn callbacks_go_only_to_allowed_addresses(app) {
+        quick(&app);
+        let t = tenant(&app, "SSRF").await;
+        let b = bot(&app, &t.admin, "alpha").await;
+        // Link-local (cloud metadata) is refused even when private addresses are allowed.
+        let r = run_job(&app, &t.admin, &t.admin, json!({"jobType": 1, "processId": t.process_id,
+            "callbackInfo": "http://169.254.169.254/latest/meta-data"})).await;
+        assert_fail(&r, 400, "INVALID_PARAMETER: callbackInfo may not point to a link-local");
+        // Without --callback-allow-private: a literal loopback address is refused at once...
+        let mut settings = app.store.rpa_settings();
+        settings.callback_allow_private = false;
+        app.store.configure_rpa(settings);
+        let mut rx = receiver(&[]).await;
+        let r = run_job(&app, &t.admin, &t.admin, json!({"jobType": 1, "processId": t.process_id,
+            "callbackInfo": rx.url})).await;
+        assert_fail(&r, 400, "INVALID_PARAMETER: callbackInfo may not point to a loopback or private address (the server must be started with --callback-allow-private)");
+        // ... and a name resolving to one is refused when sent: failed for good, not retried.
+        let by_name = rx.url.replace("127.0.0.1", "localhost");
+        let id = run_ok(&app, &t.admin, &t.process_id, json!({"callbackInfo": by_name})).await;
+        next(&app, &b, 5).await.unwrap();
+        finish(&app, &b, &id, "success", json!({})).await;
+        assert_eq!(callback_settled(&app, t.org.id, &id, "failed").await, 1);
+        let cbs = app.store.job_callbacks(OrgId(t.org.id), &id).await.unwrap();
+        assert!(cbs[0].last_error.contains("a host resolving to a loopback or private address"), "{}", cbs[0].last_error);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(rx.rx.try_recv().is_err(), "nothing was posted");
+    }
+
     async fn callbacks_retry_with_back_off_and_carry_what_was_asked(app) {
         quick(&app);
         let t = tenant(&app, "CALL").await;
@@ -165,6 +195,10 @@ both! {
         let t = tenant(&app, "REST").await;
         let b = bot(&app, &t.admin, "alpha").await;
         let mut rx = receiver(&[]).await;
+        // As `sluice serve --callback-allow-private` (the receiver listens on 127.0.0.1).
+        let mut settings = app.store.rpa_settings();
+        settings.callback_allow_private = true;
+        app.store.configure_rpa(settings);
         let id = run_ok(&app, &t.admin, &t.process_id, json!({"callbackInfo": rx.url})).await;
         next(&app, &b, 5).await.unwrap();
         // No deliverer runs: the callback waits in the outbox.

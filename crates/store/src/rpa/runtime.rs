@@ -21,6 +21,9 @@ pub struct RpaSettings {
     pub callback_backoff: Duration,
     /// Attempts before a callback is given up.
     pub callback_attempts: u32,
+    /// Callbacks may go to loopback and private addresses (`sluice serve
+    /// --callback-allow-private`); link-local, unspecified and multicast never.
+    pub callback_allow_private: bool,
 }
 
 impl Default for RpaSettings {
@@ -29,6 +32,7 @@ impl Default for RpaSettings {
             bot_lapse: Duration::from_secs(30),
             callback_backoff: Duration::from_secs(2),
             callback_attempts: 12,
+            callback_allow_private: false,
         }
     }
 }

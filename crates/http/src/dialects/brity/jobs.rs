@@ -105,8 +105,9 @@ fn retry_count(body: &Map<String, Value>) -> Result<i64, String> {
     }
 }
 
-/// `callbackInfo`, `resultReqText` and `additionalJsonText`.
-fn callback(body: &Map<String, Value>) -> Result<Option<JobCallback>, String> {
+/// `callbackInfo`, `resultReqText` and `additionalJsonText`. A host given as an address is
+/// checked here (a name is checked when the callback is sent: it may resolve otherwise).
+fn callback(body: &Map<String, Value>, allow_private: bool) -> Result<Option<JobCallback>, String> {
     let Some(url) = nonempty(body, "callbackInfo")? else {
         return Ok(None);
     };
@@ -118,6 +119,11 @@ fn callback(body: &Map<String, Value>) -> Result<Option<JobCallback>, String> {
         return Err(format!(
             "callbackInfo must be an http or https URL of at most {MAX_URL_CHARS} characters."
         ));
+    }
+    if let Some(why) = super::callbacks::literal_address(&parsed)
+        .and_then(|ip| super::callbacks::refused_address(ip, allow_private))
+    {
+        return Err(format!("callbackInfo may not point to {why}."));
     }
     let wants = object(body, "resultReqText")?.unwrap_or_default();
     let additional = match body.get("additionalJsonText") {
@@ -141,7 +147,7 @@ fn callback(body: &Map<String, Value>) -> Result<Option<JobCallback>, String> {
     }))
 }
 
-fn parse_run(body: &Map<String, Value>) -> Result<NewJob, String> {
+fn parse_run(body: &Map<String, Value>, allow_private: bool) -> Result<NewJob, String> {
     let job_type = int(body, "jobType")?.ok_or("jobType is required.")?;
     let process_id = nonempty(body, "processId")?.ok_or("processId is required.")?;
     let parameters = object(body, "jobParameter")?.unwrap_or_default();
@@ -151,7 +157,7 @@ fn parse_run(body: &Map<String, Value>) -> Result<NewJob, String> {
         priority: int(body, "priority")?.unwrap_or(DEFAULT_PRIORITY),
         parameters,
         bot_select: bot_select(body)?,
-        callback: callback(body)?,
+        callback: callback(body, allow_private)?,
         retry_count: retry_count(body)?,
     })
 }
@@ -180,7 +186,8 @@ async fn run_job(
 ) -> Result<Json<Value>, BrityError> {
     let body = object_body(body).await.map_err(as_fail)?;
     let acting = job_user(&app, &headers, &body).await?;
-    let new = parse_run(&body).map_err(bad)?;
+    let allow_private = app.store.rpa_settings().callback_allow_private;
+    let new = parse_run(&body, allow_private).map_err(bad)?;
     let user = acting.user.as_ref().expect("checked by job_user");
     let created = app
         .store
