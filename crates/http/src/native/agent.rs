@@ -299,20 +299,27 @@ pub(crate) async fn next_job(
     })
 }
 
-/// Downloads a project package of the bot's tenant.
+/// Downloads the package of the job the bot runs.
 #[utoipa::path(get, path = "/api/v1/agent/packages/{sha256}", tag = "bots",
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "The package's SHA-256, from the claim")),
     responses(
         (status = 200, description = "The package (a zip)", content_type = "application/zip"),
         (status = 401, description = "Unknown or revoked bot secret", body = ErrorBody),
-        (status = 404, description = "No such package in the bot's tenant", body = ErrorBody),
+        (status = 404, description = "Not the package of a job this bot runs", body = ErrorBody),
     ))]
 pub(crate) async fn package(
     State(app): State<AppState>,
     BotBearer(bot): BotBearer,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
+    // Only the package of the job this bot runs: a bot (or whoever holds its secret) may
+    // not browse its tenant's other packages.
+    if !app.store.runs_package(&bot, &sha256).await? {
+        return Err(ApiError::not_found(
+            "No such package among this bot's jobs.",
+        ));
+    }
     let content = app
         .store
         .package_content(bot.org(), &sha256)

@@ -111,6 +111,33 @@ both! {
         assert_eq!(job(&app, &t.admin, &id).await.body["detailCode"], "1");
     }
 
+    async fn hidden_values_are_blanked_once_no_run_needs_them(app) {
+        let t = tenant(&app, "HIDE").await;
+        let b = bot(&app, &t.admin, "alpha").await;
+        let id = run_ok(&app, &t.admin, &t.process_id, json!({
+            "jobParameter": {"currency": "EUR", "secret": "hush"},
+            "jobRequestOption": {"retryOnFail": {"retryOptionType": 2, "retryCount": 1}}})).await;
+        let stored = |id: String| {
+            let store = app.store.clone();
+            async move {
+                let viewer = sluice_store::rpa::job_reads::Viewer { user_id: -1, is_admin: true };
+                store.job(OrgId(t.org.id), viewer, &id).await.unwrap().unwrap().parameters
+            }
+        };
+        assert!(stored(id.clone()).await.contains("hush"));
+        let claim = next(&app, &b, 5).await.unwrap();
+        assert_eq!(claim["inputs"]["secret"], "hush");
+        finish(&app, &b, &id, "failure", json!({})).await;
+        // The ended run keeps no hidden value; its retry still carries it to its bot.
+        let params: serde_json::Value = serde_json::from_str(&stored(id.clone()).await).unwrap();
+        assert_eq!((params["secret"].as_str(), params["currency"].as_str()), (Some(""), Some("EUR")));
+        let retry = next(&app, &b, 5).await.unwrap();
+        assert_eq!(retry["inputs"]["secret"], "hush");
+        let retry_id = retry["job_id"].as_str().unwrap().to_string();
+        finish(&app, &b, &retry_id, "success", json!({})).await;
+        assert!(!stored(retry_id).await.contains("hush"));
+    }
+
     async fn callbacks_go_only_to_allowed_addresses(app) {
         quick(&app);
         let t = tenant(&app, "SSRF").await;

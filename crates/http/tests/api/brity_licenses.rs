@@ -28,11 +28,46 @@ async fn set_monitoring(app: &crate::helpers::TestApp, group: i64) {
     }
 }
 
+/// Makes the license of bot `bot` expire now.
+async fn expire_license(app: &crate::helpers::TestApp, bot: &str) {
+    let sql = "UPDATE rpa_licenses SET expires_at = starts_at WHERE bot_id = $1";
+    if app.database_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).bind(bot).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql).bind(bot).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
 const COUNT: &str = "/tenant/api/v1/private/license/activatedCount";
 const LIST: &str = "/tenant/api/v1/private/license/list";
 const INIT: &str = "/tenant/api/v1/private/license/initialize";
 
 both! {
+    async fn an_expired_license_stops_its_bot_and_bots_fetch_only_their_jobs_package(app) {
+        let t = tenant(&app, "LEXP").await;
+        let b = bot(&app, &t.admin, "alpha").await;
+        let other = bot(&app, &t.admin, "beta").await;
+        let id = run_ok(&app, &t.admin, &t.process_id, json!({"botSelectType": 3, "botId": b.id})).await;
+        let claim = next(&app, &b, 5).await.unwrap();
+        assert_eq!(claim["job_id"], id);
+        let sha = claim["process"]["package_sha256"].as_str().unwrap().to_string();
+        // The package of the job a bot runs, and no other bot's (even of the same tenant).
+        assert_eq!(agent(&app, &b, Method::GET, &format!("packages/{sha}"), None).await.status, 200);
+        let r = agent(&app, &other, Method::GET, &format!("packages/{sha}"), None).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (404, Some("not_found")), "{}", r.body);
+        finish(&app, &b, &id, "success", json!({})).await;
+        assert_eq!(agent(&app, &b, Method::GET, &format!("packages/{sha}"), None).await.status, 404);
+        // Its license expires: the bot's secret no longer works, and it gets no job.
+        run_ok(&app, &t.admin, &t.process_id, json!({"botSelectType": 3, "botId": b.id})).await;
+        expire_license(&app, &b.id).await;
+        let r = agent(&app, &b, Method::POST, "jobs/next?wait=0", None).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (401, Some("invalid_token")), "{}", r.body);
+    }
+
     async fn licenses_are_issued_activated_counted_and_initialized(app) {
         let org = app.org("LICA").await;
         let (_, admin) = crate::brity_client::brity_admin(&app, &org, "boss").await;

@@ -78,19 +78,24 @@ pub(crate) fn now_ms() -> DateTime<Utc> {
 }
 
 impl Store {
-    /// The bot whose secret this is; `None` if unknown or revoked, or its tenant is inactive.
+    /// The bot whose secret this is; `None` if unknown or revoked, its tenant is inactive,
+    /// or the license it holds is not valid now (expired: the bot stops getting jobs).
     pub async fn bot_for_secret(&self, secret: &str) -> Result<Option<BotAuth>> {
-        if !secret.starts_with(BOT_SECRET_PREFIX) {
+        if !secret.starts_with(BOT_SECRET_PREFIX) || secret.len() > 200 {
             return Ok(None);
         }
         let hash = secrets::hash_key(secret);
+        let now = now_ms();
         Ok(read!(self, |db| {
             sqlx::query_as(
                 "SELECT b.id, b.org_id, b.name, b.is_active FROM bots b \
                  JOIN organizations o ON o.id = b.org_id \
-                 WHERE b.secret_hash = $1 AND o.is_active",
+                 WHERE b.secret_hash = $1 AND o.is_active AND EXISTS (SELECT 1 FROM rpa_licenses l \
+                 WHERE l.bot_id = b.id AND l.starts_at <= $2 \
+                 AND (l.expires_at IS NULL OR l.expires_at > $2))",
             )
             .bind(&hash)
+            .bind(now)
             .fetch_optional(db)
             .await?
         }))

@@ -369,6 +369,19 @@ impl Store {
         }
     }
 
+    /// Whether `bot` runs a job whose package is `sha256` (a bot may fetch only that one).
+    pub async fn runs_package(&self, bot: &BotAuth, sha256: &str) -> Result<bool> {
+        let spec: Option<String> = read!(self, |db| {
+            sqlx::query_scalar("SELECT run_spec FROM rpa_jobs WHERE bot_id = $1 AND status = 3")
+                .bind(&bot.id)
+                .fetch_optional(db)
+                .await?
+        });
+        Ok(spec
+            .and_then(|s| serde_json::from_str::<RunSpec>(&s).ok())
+            .is_some_and(|r| r.package_sha256.eq_ignore_ascii_case(sha256)))
+    }
+
     /// Records that `bot` received its claim of `job_id` (no longer handed back by `next`).
     async fn acknowledge_claim(&self, bot: &BotAuth, job_id: &str) -> Result<()> {
         write_tx!(self, |tx| {

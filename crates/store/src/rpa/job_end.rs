@@ -64,11 +64,29 @@ pub(crate) struct Running {
     pub retries_left: i64,
     pub callback_url: Option<String>,
     pub stop_requested: bool,
+    /// Names of the hidden inputs (a JSON array).
+    pub hidden_inputs: String,
 }
 
 pub(crate) const RUNNING_COLUMNS: &str =
     "j.seq, j.id, j.org_id, j.bot_id, j.started_at, j.attempt, \
-     j.retries_left, j.callback_url, j.stop_requested";
+     j.retries_left, j.callback_url, j.stop_requested, j.hidden_inputs";
+
+/// `object` (a JSON object as text) with the values of `hidden` names blanked; `None` when
+/// nothing changes.
+pub(crate) fn blank_hidden(object: &str, hidden: &[String]) -> Option<String> {
+    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(object).ok()?;
+    let mut changed = false;
+    for name in hidden {
+        if let Some(v) = map.get_mut(name) {
+            if *v != serde_json::Value::String(String::new()) {
+                *v = serde_json::Value::String(String::new());
+                changed = true;
+            }
+        }
+    }
+    changed.then(|| serde_json::Value::Object(map).to_string())
+}
 
 /// What ending a job set in motion, for the signals to give after the commit.
 #[derive(Debug, Clone, Copy, Default)]
@@ -124,6 +142,29 @@ macro_rules! end_job {
             .await?;
             notify_instances!($store, $tx, $crate::rpa::runtime::Signal::Jobs);
             ended.retried = true;
+        }
+        // Hidden values are kept no longer than needed: blanked in the ended row (its retry,
+        // if any, was copied above and keeps them until it ends in turn).
+        let hidden: Vec<String> = serde_json::from_str(&job.hidden_inputs).unwrap_or_default();
+        if !hidden.is_empty() {
+            let (parameters, inputs): (String, String) =
+                sqlx::query_as("SELECT parameters, inputs FROM rpa_jobs WHERE seq = $1")
+                    .bind(job.seq)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+            let parameters = $crate::rpa::job_end::blank_hidden(&parameters, &hidden);
+            let inputs = $crate::rpa::job_end::blank_hidden(&inputs, &hidden);
+            if parameters.is_some() || inputs.is_some() {
+                sqlx::query(
+                    "UPDATE rpa_jobs SET parameters = COALESCE($2, parameters), \
+                     inputs = COALESCE($3, inputs) WHERE seq = $1",
+                )
+                .bind(job.seq)
+                .bind(parameters)
+                .bind(inputs)
+                .execute(&mut *$tx)
+                .await?;
+            }
         }
         // Only the requested run calls back; its retries do not (Brity's rule).
         if let (Some(url), 0) = (&job.callback_url, job.attempt) {
