@@ -11,14 +11,16 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sluice_domain::{Error, OrgId};
-use sluice_package::{Manifest, ObjectKind};
+use sluice_package::{Manifest, ObjectKind, Package, PackageError};
+use std::sync::Arc;
 
 /// An upload as received.
 #[derive(Debug, Clone)]
 pub struct Upload<'a> {
     /// The object kind the client says the package is (Brity's `type`).
     pub kind: ObjectKind,
-    pub bytes: &'a [u8],
+    /// Shared, so the package can be opened on a blocking thread without copying it.
+    pub bytes: Arc<Vec<u8>>,
     pub password: Option<&'a str>,
     /// The uploaded file's name (kept as the object's file path).
     pub file_name: &'a str,
@@ -70,6 +72,24 @@ struct ExistingProcess {
     input_expressions: Option<String>,
 }
 
+/// Runs CPU-heavy package work (decompression, AES, recompression of up to 256 MiB) on
+/// the blocking pool, so a large upload does not stall the async workers (dispatch and
+/// long polls share them).
+pub(super) async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PackageError> + Send + 'static,
+) -> Result<T, AssetError> {
+    let done = tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AssetError::Store(crate::Error::Unexpected(e.into())))?;
+    Ok(done?)
+}
+
+/// Opens an upload off the async workers.
+async fn open_upload(upload: &Upload<'_>) -> Result<Package, AssetError> {
+    let (bytes, password) = (upload.bytes.clone(), upload.password.map(str::to_string));
+    off_runtime(move || sluice_package::open(&bytes, password.as_deref())).await
+}
+
 /// The SHA-256 of some bytes, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -83,7 +103,7 @@ impl Store {
         caller: &Principal,
         upload: &Upload<'_>,
     ) -> Result<UploadPlan, AssetError> {
-        let package = sluice_package::open(upload.bytes, upload.password)?;
+        let package = open_upload(upload).await?;
         self.plan_for(caller, upload.kind, package.manifest).await
     }
 
@@ -236,7 +256,7 @@ impl Store {
         caller: &Principal,
         upload: &Upload<'_>,
     ) -> Result<Uploaded, AssetError> {
-        let package = sluice_package::open(upload.bytes, upload.password)?;
+        let package = open_upload(upload).await?;
         let plan = self.plan_for(caller, upload.kind, package.manifest).await?;
         if plan.existing.is_some() {
             for letter in std::iter::once('U').chain(upload.auto_activation.then_some('A')) {
@@ -251,9 +271,14 @@ impl Store {
         }
         // Bots never get the password: an encrypted package is stored decrypted.
         let stored = if package.encrypted {
-            sluice_package::repack(upload.bytes, upload.password, |_| {})?.0
+            let (bytes, password) = (upload.bytes.clone(), upload.password.map(str::to_string));
+            Arc::new(
+                off_runtime(move || sluice_package::repack(&bytes, password.as_deref(), |_| {}))
+                    .await?
+                    .0,
+            )
         } else {
-            upload.bytes.to_vec()
+            upload.bytes.clone()
         };
         let file_name = file_name(upload.file_name);
         let existing_processes = match &plan.existing {

@@ -286,15 +286,23 @@ impl Store {
         source.main_process = rename(&source.main_process);
         let package = match source.content.take() {
             Some(bytes) => {
-                let (bytes, _) = sluice_package::repack(&bytes, None, |m| {
-                    m.id = None;
-                    m.name = r.target_name.clone();
-                    m.main_process = rename(&m.main_process);
-                    for p in &mut m.processes {
-                        p.name = rename(&p.name);
-                    }
-                })?;
-                Some((super::packages::sha256_hex(&bytes), bytes))
+                // Owned copies for the blocking thread (the repack is CPU-heavy).
+                let (target_name, names) = (r.target_name.clone(), r.names.clone());
+                let bytes = super::packages::off_runtime(move || {
+                    let rename =
+                        |name: &str| names.get(name).cloned().unwrap_or_else(|| name.to_string());
+                    let (bytes, _) = sluice_package::repack(&bytes, None, |m| {
+                        m.id = None;
+                        m.name = target_name;
+                        m.main_process = rename(&m.main_process);
+                        for p in &mut m.processes {
+                            p.name = rename(&p.name);
+                        }
+                    })?;
+                    Ok((super::packages::sha256_hex(&bytes), bytes))
+                })
+                .await?;
+                Some(bytes)
             }
             None => None,
         };

@@ -19,6 +19,7 @@ use sluice_store::oauth::Principal;
 use sluice_store::rpa::asset_error::AssetError;
 use sluice_store::rpa::packages::{Upload, UploadPlan};
 use sluice_store::Error as StoreError;
+use std::sync::Arc;
 
 /// Largest accepted upload (the package inflates to at most 256 MiB).
 const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
@@ -35,7 +36,7 @@ pub(crate) fn router() -> Router<AppState> {
 struct Form {
     kind: Option<String>,
     password: Option<String>,
-    file: Option<(String, Vec<u8>)>,
+    file: Option<(String, Arc<Vec<u8>>)>,
     auto_activation: bool,
 }
 
@@ -73,7 +74,8 @@ async fn read_form(multipart: Result<Multipart, MultipartRejection>) -> Result<F
             "file" => {
                 let file_name = field.file_name().unwrap_or_default().to_string();
                 let bytes = field.bytes().await.map_err(multipart_error)?;
-                form.file = Some((file_name, bytes.to_vec()));
+                // `Vec::from` reuses the buffer when it is not shared.
+                form.file = Some((file_name, Arc::new(Vec::from(bytes))));
             }
             "type" | "pwd" | "data" | "autoActivation" => {
                 let text = field.text().await.map_err(multipart_error)?;
@@ -134,7 +136,7 @@ fn upload_of(form: &Form, kind: ObjectKind) -> Option<Upload<'_>> {
     let (file_name, bytes) = form.file.as_ref().filter(|(_, b)| !b.is_empty())?;
     Some(Upload {
         kind,
-        bytes,
+        bytes: bytes.clone(),
         password: form.password.as_deref().filter(|p| !p.is_empty()),
         file_name,
         auto_activation: form.auto_activation,
