@@ -257,3 +257,26 @@ both! {
         assert_coded(&r, 401, "UNAUTHORIZED");
     }
 }
+
+both! {
+    async fn nul_and_over_long_path_parameters_are_a_clear_400(app) {
+        let a = app.org("AAA").await;
+        let (_, boss) = brity_admin(&app, &a, "boss").await;
+        app.user(&a, "ana").await;
+        let g = make_group(&app, &boss, false, "Team").await;
+        let long = "x".repeat(1025);
+        for (method, path) in [
+            (Method::GET, "/group/AA%00A".to_string()),
+            (Method::POST, format!("/group/AAA/{g}/an%00a")),
+            (Method::DELETE, format!("/group/AAA/{g}/an%00a")),
+            (Method::POST, format!("/group/AAA/{g}/{long}")),
+            (Method::GET, format!("/tenant/api/v1/private/group/{g}%00/mapping/users")),
+            (Method::POST, format!("/tenant/api/v1/private/group/%00{g}/mapping/users")),
+        ] {
+            let r = brity(&app, method, Some(&boss), None, &path, Some(json!({"mappingUserList": ["ana"]}))).await;
+            assert_coded(&r, 400, "INVALID_PARAMETER");
+        }
+        let members = ok(&app, &boss, Method::GET, &format!("/tenant/api/v1/private/group/{g}/mapping/users"), None).await;
+        assert_eq!(members["totalCount"], 0);
+    }
+}

@@ -191,3 +191,22 @@ both! {
         assert_coded(&r, 405, "METHOD_NOT_ALLOWED");
     }
 }
+
+both! {
+    async fn nul_and_over_long_path_parameters_are_a_clear_400(app) {
+        let a = app.org("AAA").await;
+        let (_, boss) = brity_admin(&app, &a, "boss").await;
+        let long = "x".repeat(1025);
+        for (method, path) in [
+            (Method::GET, format!("{USER}/bo%00ss/AAA")),
+            (Method::GET, format!("{USER}/boss/AA%00A")),
+            (Method::DELETE, format!("{USER}/bo%00ss/AAA")),
+            (Method::GET, format!("{USER}/{long}/AAA")),
+        ] {
+            let r = brity(&app, method, Some(&boss), None, &path, None).await;
+            assert_coded(&r, 400, "INVALID_PARAMETER");
+        }
+        // Nothing was deleted.
+        ok(&app, &boss, Method::GET, &user_path("boss", "AAA"), None).await;
+    }
+}

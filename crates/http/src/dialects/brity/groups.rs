@@ -2,6 +2,7 @@
 //! searched (`/tenant/api/v1/private/group/user|bot`), the tenant's user group list and
 //! user membership by path (`/group/{tenantId}/...`). Tenant administrators only.
 
+use super::asset_wire::checked_param;
 use super::error::BrityError;
 use super::tenant_wire::{
     flag, lenient_i64, optional_json, order_by, own_tenant, require_tenant_admin, required_json,
@@ -90,10 +91,40 @@ pub(super) fn group_id(raw: &str) -> Result<GroupId, BrityError> {
         .map_err(|_| BrityError::invalid(format!("groupId {raw:?} is not a number.")))
 }
 
-/// Path parameters, with a malformed path answered in Brity's form.
-pub(super) fn path<T>(p: Result<Path<T>, PathRejection>) -> Result<T, BrityError> {
-    p.map(|Path(v)| v)
-        .map_err(|e| BrityError::invalid(format!("Invalid path: {e}")))
+/// Path parameters, with a malformed path answered in Brity's form and every segment
+/// checked as a query parameter is (no NUL, which PostgreSQL refuses with a 500; no
+/// over-long value).
+pub(super) fn path<T: PathSegments>(p: Result<Path<T>, PathRejection>) -> Result<T, BrityError> {
+    let v = p
+        .map(|Path(v)| v)
+        .map_err(|e| BrityError::invalid(format!("Invalid path: {e}")))?;
+    for segment in v.segments() {
+        checked_param("of the path", segment)?;
+    }
+    Ok(v)
+}
+
+/// The text segments of a path, for [`path`].
+pub(super) trait PathSegments {
+    fn segments(&self) -> Vec<&str>;
+}
+
+impl PathSegments for String {
+    fn segments(&self) -> Vec<&str> {
+        vec![self]
+    }
+}
+
+impl PathSegments for (String, String) {
+    fn segments(&self) -> Vec<&str> {
+        vec![&self.0, &self.1]
+    }
+}
+
+impl PathSegments for (String, String, String) {
+    fn segments(&self) -> Vec<&str> {
+        vec![&self.0, &self.1, &self.2]
+    }
 }
 
 /// The body of a group search (`admin/group/list` and the user and bot group searches).
