@@ -63,3 +63,35 @@ both! {
         assert_eq!(r.status, 401);
     }
 }
+
+both! {
+    async fn a_user_holds_at_most_100_tokens(app) {
+        let org = app.org("ACME").await;
+        let (_, oauth) = admin(&app, &org, "boss").await;
+        let create = |name: String| {
+            let (app, oauth) = (&app, &oauth);
+            async move {
+                native(app, Method::POST, Some(oauth), "me/tokens", Some(&json!({"name": name}).to_string())).await
+            }
+        };
+        let mut first = None;
+        for i in 0..100 {
+            let r = create(format!("t{i}")).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            first.get_or_insert(r.body["id"].as_i64().unwrap());
+        }
+        let r = create("one too many".into()).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.to_string().contains("at most 100"), "{}", r.body);
+        let l = native(&app, Method::GET, Some(&oauth), "me/tokens", None).await;
+        assert_eq!(l.body.as_array().unwrap().len(), 100);
+        // Revoking one makes room; another user has their own allowance.
+        let d = native(&app, Method::DELETE, Some(&oauth), &format!("me/tokens/{}", first.unwrap()), None).await;
+        assert_eq!(d.status, 204);
+        assert_eq!(create("replacement".into()).await.status, 201);
+        app.user(&org, "bob").await;
+        let bob = user_token(&app, &org, "bob").await;
+        let r = native(&app, Method::POST, Some(&bob), "me/tokens", Some(&json!({"name": "mine"}).to_string())).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+}

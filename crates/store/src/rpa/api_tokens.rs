@@ -9,6 +9,10 @@ use sluice_domain::{validate, Error, OrgId, UserId};
 /// The prefix of every personal API token, so secret scanners recognise a leaked one.
 pub const TOKEN_PREFIX: &str = "slu_pat";
 
+/// Most personal tokens one user may hold (expired ones count until revoked): bounds the
+/// token list, which has no paging, and what a leaked session can mint.
+pub const MAX_TOKENS_PER_USER: i64 = 100;
+
 /// A token as listed (never its value).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiToken {
@@ -50,7 +54,32 @@ impl Store {
         let value = secrets::generate_token(TOKEN_PREFIX);
         let now = Utc::now();
         let expires_at = valid_days.map(|d| now + Duration::days(d));
+        // The user's row is locked (PostgreSQL; SQLite has one writer) so two concurrent
+        // requests cannot both pass the count.
+        let lock = match self.backend {
+            crate::db::Backend::Sqlite { .. } => "",
+            crate::db::Backend::Postgres(_) => " FOR UPDATE",
+        };
+        let lock_user = format!("SELECT id FROM users WHERE id = $1 AND org_id = $2{lock}");
         let id: i64 = write_tx!(self, |tx| {
+            sqlx::query_scalar::<_, i64>(&lock_user)
+                .bind(user.0)
+                .bind(org.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let held: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM api_tokens WHERE org_id = $1 AND user_id = $2",
+            )
+            .bind(org.0)
+            .bind(user.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if held >= MAX_TOKENS_PER_USER {
+                return Err(Error::invalid(format!(
+                    "A user may hold at most {MAX_TOKENS_PER_USER} tokens; revoke one first."
+                ))
+                .into());
+            }
             sqlx::query_scalar(
                 "INSERT INTO api_tokens (org_id, user_id, name, token_hash, created_at, expires_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",

@@ -74,6 +74,9 @@ const COLUMNS: &str = "p.id, p.name, p.description, v.version, v.inputs, v.outpu
     p.created_at, CASE WHEN o.updated_at > p.updated_at THEN o.updated_at ELSE p.updated_at END \
     AS updated_at, {can_update} AS can_update";
 
+/// The most rows an unpaged process list returns (an internal cap; see docs/dialects/brity.md).
+pub const MAX_PROCESS_LIST: usize = 10_000;
+
 /// [`COLUMNS`] with its U test filled in ($2 user, $3 is admin).
 fn columns() -> String {
     COLUMNS.replace("{can_update}", &readable_sql(2, 3, 'U'))
@@ -167,14 +170,15 @@ macro_rules! bind_filters {
 }
 
 impl Store {
-    /// Every process matching `q` the caller may read, newest change first.
+    /// The processes matching `q` the caller may read, newest change first, at most
+    /// [`MAX_PROCESS_LIST`] (Brity's Search_All and changed lists have no paging).
     pub async fn processes(
         &self,
         caller: &Principal,
         q: &ProcessQuery,
     ) -> Result<Vec<ProcessInfo>> {
         let sql = format!(
-            "SELECT {}{} ORDER BY updated_at DESC, p.id",
+            "SELECT {}{} ORDER BY updated_at DESC, p.id LIMIT {MAX_PROCESS_LIST}",
             columns(),
             from_where(q)
         );
