@@ -90,6 +90,17 @@ async fn open_upload(upload: &Upload<'_>) -> Result<Package, AssetError> {
     off_runtime(move || sluice_package::open(&bytes, password.as_deref())).await
 }
 
+/// An object name folded as the backend's `lower()`, hence the unique index
+/// `rpa_projects_name` (migration 0008), folds it: every letter on PostgreSQL, ASCII only on
+/// SQLite. Name checks made in Rust use it so they agree with the index.
+pub(super) fn name_key(store: &Store, name: &str) -> String {
+    if store.folds_unicode() {
+        name.to_lowercase()
+    } else {
+        name.to_ascii_lowercase()
+    }
+}
+
 /// The SHA-256 of some bytes, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -155,7 +166,7 @@ impl Store {
                         format!("The package's id names a {}, not a {category}.", c.category),
                     ));
                 }
-                if c.name.to_lowercase() != manifest.name.to_lowercase() {
+                if name_key(self, &c.name) != name_key(self, &manifest.name) {
                     return Err(AssetError::upload(
                         "OBJECT_NAME_IS_NOT_MATCH",
                         format!(

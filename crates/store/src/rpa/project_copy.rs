@@ -74,7 +74,7 @@ impl Store {
         let mut targets = HashSet::new();
         for r in requests {
             let p = self.prepare_copy(caller, r).await?;
-            if !targets.insert(p.name.to_lowercase()) {
+            if !targets.insert(super::packages::name_key(self, &p.name)) {
                 return Err(AssetError::NameInUse(p.name));
             }
             prepared.push(p);
