@@ -105,6 +105,26 @@ fn wait_of(query: &Option<String>) -> Result<Duration, ApiError> {
     }
 }
 
+/// Refuses a NUL character (PostgreSQL cannot store one in text; it would surface as a 500).
+fn no_nul(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.contains('\0') {
+        return Err(refused(DomainError::invalid(format!(
+            "{field} must not contain NUL characters."
+        ))));
+    }
+    Ok(())
+}
+
+/// A job id or package hash from a path: at most 200 characters, no control characters.
+fn path_id(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(char::is_control) || value.chars().count() > 200 {
+        return Err(refused(DomainError::invalid(format!(
+            "{field} must be at most 200 characters without control characters."
+        ))));
+    }
+    Ok(())
+}
+
 fn job_update(u: JobUpdate, done: StatusCode) -> Result<StatusCode, ApiError> {
     match u {
         JobUpdate::Done => Ok(done),
@@ -129,13 +149,17 @@ pub(crate) struct EnvIn {
 }
 
 impl EnvIn {
-    fn env(&self) -> BotEnv {
-        BotEnv {
+    fn env(&self) -> Result<BotEnv, ApiError> {
+        no_nul("computer_name", &self.computer_name)?;
+        no_nul("ip_addr", &self.ip_addr)?;
+        no_nul("os", &self.os)?;
+        no_nul("agent_version", &self.agent_version)?;
+        Ok(BotEnv {
             computer_name: self.computer_name.clone(),
             ip_addr: self.ip_addr.clone(),
             os: self.os.clone(),
             agent_version: self.agent_version.clone(),
-        }
+        })
     }
 }
 
@@ -177,9 +201,11 @@ pub(crate) async fn activate(
     body: Body,
 ) -> Result<Json<ActivateOut>, ApiError> {
     let input: ActivateIn = body_of(body, 64 * 1024).await?;
+    no_nul("license_key", &input.license_key)?;
+    no_nul("name", &input.name)?;
     let a = app
         .store
-        .activate_bot(&input.license_key, &input.name, &input.env.env())
+        .activate_bot(&input.license_key, &input.name, &input.env.env()?)
         .await?;
     Ok(Json(ActivateOut {
         bot_id: a.bot_id,
@@ -212,7 +238,7 @@ pub(crate) async fn hello(
     body: Body,
 ) -> Result<Json<HelloOut>, ApiError> {
     let input: EnvIn = body_of(body, 64 * 1024).await?;
-    app.store.bot_hello(&bot, &input.env()).await?;
+    app.store.bot_hello(&bot, &input.env()?).await?;
     Ok(Json(HelloOut {
         bot_id: bot.id,
         name: bot.name,
@@ -313,6 +339,7 @@ pub(crate) async fn package(
     BotBearer(bot): BotBearer,
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
+    path_id("sha256", &sha256)?;
     // Only the package of the job this bot runs: a bot (or whoever holds its secret) may
     // not browse its tenant's other packages.
     if !app.store.runs_package(&bot, &sha256).await? {
@@ -359,6 +386,7 @@ pub(crate) async fn control(
     Path(job_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<ControlOut>, ApiError> {
+    path_id("job_id", &job_id)?;
     let wait = wait_of(&query)?;
     match app.store.job_control(&bot, &job_id, wait).await? {
         Some(stop) => Ok(Json(ControlOut { stop })),
@@ -394,7 +422,9 @@ pub(crate) async fn progress(
     Path(job_id): Path<String>,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
+    path_id("job_id", &job_id)?;
     let input: ProgressIn = body_of(body, 64 * 1024).await?;
+    no_nul("step", &input.step)?;
     if !(0..=100).contains(&input.percentage) {
         return Err(refused(DomainError::invalid(
             "percentage must be 0 to 100.",
@@ -430,6 +460,7 @@ pub(crate) async fn upload_file(
     RawQuery(query): RawQuery,
     body: Body,
 ) -> Result<Response, ApiError> {
+    path_id("job_id", &job_id)?;
     let name = query_param(&query, "name").ok_or_else(|| {
         refused(DomainError::invalid(
             "The name query parameter is required.",
@@ -479,7 +510,9 @@ pub(crate) async fn finish(
     Path(job_id): Path<String>,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
+    path_id("job_id", &job_id)?;
     let input: FinishIn = body_of(body, MAX_OUTPUTS_BYTES + 64 * 1024).await?;
+    no_nul("message", &input.message)?;
     let outcome = match input.result.as_str() {
         "success" => JobOutcome::Success,
         "failure" => JobOutcome::Failure,

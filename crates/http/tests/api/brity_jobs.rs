@@ -284,6 +284,67 @@ both! {
         assert_eq!(job(&app, &t.admin, &id).await.body["statusCode"], "3");
     }
 
+    async fn nul_bytes_and_over_long_ids_are_refused_not_500(app) {
+        let t = tenant(&app, "NULB").await;
+        let b = bot(&app, &t.admin, "alpha").await;
+        let p = t.process_id.clone();
+        // Paths (%00 and an over-long id) in the scheduler form.
+        let long = "x".repeat(300);
+        for path in ["/scheduler/api/v1/jobs/1-2%003".to_string(), format!("/scheduler/api/v1/jobs/{long}"),
+            "/scheduler/api/v1/jobs/a%00b/file".to_string()] {
+            let r = brity(&app, Method::GET, Some(&t.admin), None, &path, None).await;
+            assert_fail(&r, 400, "INVALID_PARAMETER");
+        }
+        let r = brity(&app, Method::POST, Some(&t.admin), None, "/scheduler/api/v1/actions/jobs/a%00b/stop",
+            Some(json!({"jobType": 1, "userAuthentication": format!("Bearer {}", t.admin)}))).await;
+        assert_fail(&r, 400, "INVALID_PARAMETER");
+        // Bodies and filters.
+        for body in [json!({"jobType": 1, "processId": "p\u{0}"}),
+            json!({"jobType": 1, "processId": p, "botSelectType": 3, "botId": "BOT-\u{0}"}),
+            json!({"jobType": 1, "processId": "x".repeat(5000)})] {
+            assert_fail(&run_job(&app, &t.admin, &t.admin, body).await, 400, "INVALID_PARAMETER");
+        }
+        for parameter in [json!({"processId": "a\u{0}"}), json!({"botId": "\u{0}"}), json!({"version": "1\u{0}"})] {
+            let r = brity(&app, Method::POST, Some(&t.admin), None, "/scheduler/api/v1/jobs/list",
+                Some(json!({"parameter": parameter}))).await;
+            assert_fail(&r, 400, "INVALID_PARAMETER");
+        }
+        let lic = "/tenant/api/v1/private/license/list";
+        for parameter in [json!({"licenseKey": "A\u{0}"}), json!({"clientId": "\u{0}"}), json!({"licenseDescription": "\u{0}"})] {
+            let r = brity(&app, Method::POST, Some(&t.admin), None, lic, Some(json!({"parameter": parameter}))).await;
+            crate::brity_tenant::assert_coded(&r, 400, "INVALID_PARAMETER");
+        }
+        let r = brity(&app, Method::POST, Some(&t.admin), None, "/tenant/api/v1/private/license/initialize",
+            Some(json!({"licenseKey": "A\u{0}"}))).await;
+        crate::brity_tenant::assert_coded(&r, 400, "INVALID_PARAMETER");
+        let r = brity(&app, Method::POST, Some(&t.admin), None, "/communication/api/v1/botList",
+            Some(json!({"parameter": {"srchTextName": "a\u{0}"}}))).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        let r = brity(&app, Method::POST, Some(&t.admin), None, "/communication/api/v1/botList?srchTextName=a%00", Some(json!({}))).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        // The bot protocol, in the native form.
+        for (method, path, body) in [
+            (Method::GET, "jobs/a%00b/control?wait=0", None),
+            (Method::POST, "jobs/a%00b/progress", Some(json!({"step": "s", "percentage": 1}))),
+            (Method::POST, "jobs/a%00b/finish", Some(json!({"result": "success"}))),
+            (Method::GET, "packages/a%00b", None),
+            (Method::POST, "hello", Some(json!({"computer_name": "pc\u{0}"}))),
+        ] {
+            let r = agent(&app, &b, method, path, body).await;
+            assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid_request")), "{path}: {}", r.body);
+        }
+        let id = run_ok(&app, &t.admin, &p, json!({})).await;
+        next(&app, &b, 5).await.unwrap();
+        for (path, body) in [(format!("jobs/{id}/progress"), json!({"step": "s\u{0}", "percentage": 1})),
+            (format!("jobs/{id}/finish"), json!({"result": "success", "message": "m\u{0}"}))] {
+            let r = agent(&app, &b, Method::POST, &path, Some(body)).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.body);
+        }
+        let r = activate(&app, "slu_lic_\u{0}", "n").await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        finish(&app, &b, &id, "success", json!({})).await;
+    }
+
     async fn tenants_never_see_each_others_jobs_bots_or_packages(app) {
         let a = tenant(&app, "TENA").await;
         let b = tenant(&app, "TENB").await;

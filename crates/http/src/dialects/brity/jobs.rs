@@ -3,8 +3,8 @@
 
 use super::auth::{acting_user, authorization, Caller};
 use super::jobs_wire::{
-    as_fail, bad, fail, int, nonempty, object, object_body, paging, parse_time, render_job, text,
-    yn,
+    as_fail, bad, fail, int, nonempty, object, object_body, paging, parse_time, path_id,
+    render_job, text, yn,
 };
 use super::BrityError;
 use crate::AppState;
@@ -214,6 +214,7 @@ async fn get_job(
     caller: Result<Caller, BrityError>,
     Path(job_id): Path<String>,
 ) -> Result<Json<Value>, BrityError> {
+    let job_id = path_id("jobId", &job_id).map_err(bad)?.to_string();
     let Caller(p) = caller.map_err(as_fail)?;
     let job = app
         .store
@@ -327,6 +328,7 @@ async fn job_file(
     Path(job_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, BrityError> {
+    let job_id = path_id("jobId", &job_id).map_err(bad)?.to_string();
     let Caller(p) = caller.map_err(as_fail)?;
     let file_type = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "fileType")
@@ -385,6 +387,7 @@ async fn stop_job(
     Path(job_id): Path<String>,
     body: Body,
 ) -> Result<Json<Value>, BrityError> {
+    let job_id = path_id("jobId", &job_id).map_err(bad)?.to_string();
     let body = object_body(body).await.map_err(as_fail)?;
     let acting = job_user(&app, &headers, &body).await?;
     if let Some(t) = int(&body, "jobType").map_err(bad)? {

@@ -75,10 +75,38 @@ pub(crate) async fn object_body(body: Body) -> Result<Map<String, Value>, BrityE
 pub(crate) fn text(m: &Map<String, Value>, field: &str) -> Result<Option<String>, String> {
     match m.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => clean(field, s).map(|s| Some(s.to_string())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
         Some(_) => Err(format!("{field} must be a string.")),
     }
+}
+
+/// Longest text field (ids, names, filters, URLs) and path id accepted.
+pub(crate) const MAX_TEXT_CHARS: usize = 4000;
+pub(crate) const MAX_ID_CHARS: usize = 200;
+
+/// `value` if it may reach the database: no NUL (PostgreSQL refuses it in text, which would
+/// otherwise surface as a 500) and not over-long.
+fn clean<'a>(field: &str, value: &'a str) -> Result<&'a str, String> {
+    if value.contains('\0') {
+        return Err(format!("{field} must not contain NUL characters."));
+    }
+    if value.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!(
+            "{field} is longer than {MAX_TEXT_CHARS} characters."
+        ));
+    }
+    Ok(value)
+}
+
+/// An id taken from a path (`{jobId}`): no control characters, at most 200 characters.
+pub(crate) fn path_id<'a>(field: &str, value: &'a str) -> Result<&'a str, String> {
+    if value.chars().any(char::is_control) || value.chars().count() > MAX_ID_CHARS {
+        return Err(format!(
+            "{field} must be at most {MAX_ID_CHARS} characters without control characters."
+        ));
+    }
+    Ok(value)
 }
 
 /// A non-empty text field (trimmed); empty is `None`.
