@@ -273,6 +273,8 @@ both! {
         assert_eq!(v["list"][0]["botRunningStatus"], 2);
         let v = bot_list(t.admin.clone(), json!({"parameter": {"botStatus": "3"}})).await;
         assert_eq!(ids(&v), ["alpha", "beta"]);
+        // A down bot is not active (as the spec's example shows).
+        assert_eq!(v["list"][0]["botActiveYn"], "N");
         let v = bot_list(t.admin.clone(), json!({"parameter": {"botStatus": 1}, "offset": 1, "limit": 1})).await;
         assert_eq!((ids(&v), v["totalCount"].as_i64(), v["listCount"].as_i64()), (vec!["beta".to_string()], Some(3), Some(1)));
         let v = bot_list(t.admin.clone(), json!({"limit": 500})).await;
@@ -285,6 +287,10 @@ both! {
         assert_eq!(v["totalCount"], 0);
         let team = make_group(&app, &t.admin, false, "team").await;
         post(&app, &t.admin, &mapping(team, "users"), json!({"mappingUserList": ["ana"]})).await;
+        // R is what shows bots: U and M alone do not.
+        let r = post(&app, &t.admin, &mapping(team, "groups"), json!({"mappingGroupList": [{"groupId": g, "authU": 1, "authM": 1}]})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(bot_list(ana.clone(), json!({})).await["totalCount"], 0);
         post(&app, &t.admin, &mapping(team, "groups"), json!({"mappingGroupList": [{"groupId": g, "authR": 1}]})).await;
         let v = bot_list(ana.clone(), json!({})).await;
         assert_eq!(ids(&v), ["alpha", "beta"]);

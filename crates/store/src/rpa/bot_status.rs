@@ -63,7 +63,7 @@ impl Store {
              AND ($2 OR EXISTS (SELECT 1 FROM group_members gm \
                  JOIN user_group_bot_groups ug ON ug.group_id = gm.group_id \
                  JOIN bot_group_bots bb ON bb.bot_group_id = ug.bot_group_id \
-                 WHERE gm.user_id = $3 AND bb.bot_id = b.id)) \
+                 WHERE gm.user_id = $3 AND bb.bot_id = b.id AND ug.authorities LIKE '%R%')) \
              AND ($4 IS NULL OR EXISTS (SELECT 1 FROM bot_group_bots g \
                  WHERE g.bot_group_id = $4 AND g.bot_id = b.id)) \
              AND ($5 IS NULL OR $5 = {up}) \

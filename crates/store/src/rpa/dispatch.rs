@@ -34,7 +34,7 @@ pub struct RunSpec {
 }
 
 /// A job handed to a bot.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Claim {
     pub job_id: String,
     pub attempt: i64,
@@ -45,6 +45,20 @@ pub struct Claim {
     pub run: RunSpec,
     /// Input name → value.
     pub inputs: serde_json::Map<String, serde_json::Value>,
+}
+
+// Inputs hold hidden values (and later credentials): their names only in `{:?}`.
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("job_id", &self.job_id)
+            .field("attempt", &self.attempt)
+            .field("process_id", &self.process_id)
+            .field("version", &self.version)
+            .field("run", &self.run)
+            .field("inputs", &self.inputs.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(sqlx::FromRow)]

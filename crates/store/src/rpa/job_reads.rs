@@ -31,7 +31,7 @@ impl Viewer {
 }
 
 /// A job as Brity shows one.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Job {
     pub id: String,
     pub job_type: i64,
@@ -68,6 +68,21 @@ pub struct Job {
     pub additional_json: Option<String>,
     /// The viewer holds E on the process: parameters and result may be shown.
     pub can_execute: bool,
+}
+
+// Parameters and results may hold hidden values: never in `{:?}`.
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .field("process_id", &self.process_id)
+            .field("version", &self.version)
+            .field("status", &self.status)
+            .field("detail", &self.detail)
+            .field("bot_id", &self.bot_id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Job {

@@ -67,17 +67,36 @@ pub struct License {
 }
 
 /// A newly issued license and, once, its key.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuedLicense {
     pub license: License,
     pub key: String,
 }
 
+// Secrets never reach a log through `{:?}`.
+impl std::fmt::Debug for IssuedLicense {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedLicense")
+            .field("license", &self.license)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
 /// What an agent gets for activating a license.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Activation {
     pub bot_id: String,
     pub bot_secret: String,
+}
+
+impl std::fmt::Debug for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Activation")
+            .field("bot_id", &self.bot_id)
+            .field("bot_secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Licenses counted for Brity's activatedCount.

@@ -38,7 +38,9 @@ fn render(b: &BotStatus, monitoring: bool) -> Value {
         "botId": b.id,
         "botName": b.name,
         "botType": b.bot_type,
-        "botActiveYn": if b.is_active { "Y" } else { "N" },
+        // "N" for a bot that cannot take jobs now: deactivated, or down (as the spec's
+        // example shows for its down bots).
+        "botActiveYn": if b.is_active && b.is_up { "Y" } else { "N" },
         "botRunningStatus": running_status(b),
         "botMonitoringUrl": if monitoring {
             format!("/monitoring/client/detail?botId={}", b.id)
