@@ -5,13 +5,10 @@
 //! Each family of endpoints has its own module and router; this one only merges them and
 //! gives unknown methods Brity's error form.
 
-// Until every family module uses them (issue 6 is landing in parts).
 mod asset_wire;
-#[allow(dead_code)]
 mod auth;
 mod bot_list;
 pub(crate) mod callbacks;
-#[allow(dead_code)]
 mod error;
 mod group_mappings;
 mod groups;
@@ -29,7 +26,6 @@ mod process_inquiry;
 mod projects;
 mod target_bot;
 
-#[allow(unused_imports)]
 pub(crate) use auth::Caller;
 pub(crate) use error::BrityError;
 
