@@ -23,6 +23,34 @@ fn quick(app: &crate::helpers::TestApp) {
 }
 
 both! {
+    async fn a_waiting_job_whose_bot_group_is_deleted_fails_and_calls_back(app) {
+        quick(&app);
+        let t = tenant(&app, "GONE").await;
+        let mut rx = receiver(&[]).await;
+        let g = crate::brity_tenant::make_group(&app, &t.admin, true, "doomed").await;
+        let parked = bot(&app, &t.admin, "parked").await;
+        let r = crate::brity_client::brity(&app, reqwest::Method::POST, Some(&t.admin), None,
+            &mapping(g, "bots"), Some(json!({"mappingBotList": [parked.id]}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = run_ok(&app, &t.admin, &t.process_id, json!({
+            "botSelectType": 2, "botId": g.to_string(), "callbackInfo": rx.url,
+            "jobRequestOption": "{\"retryOnFail\":{\"retryOptionType\":2,\"retryCount\":3}}"})).await;
+        // The group goes before any bot took the job: no bot can ever take it now.
+        let r = crate::brity_client::brity(&app, reqwest::Method::DELETE, Some(&t.admin), None,
+            "/tenant/api/v1/private/group/bot", Some(json!({"groupId": g}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let (_, posted) = rx.next().await;
+        assert_eq!(posted["jobId"], id);
+        assert_eq!((posted["statusCode"].as_str(), posted["detailName"].as_str()), (Some("4"), Some("FAILURE")));
+        let ended = job(&app, &t.admin, &id).await.body;
+        assert_eq!(ended["detailCode"], "2", "{ended}");
+        // Not retried: a retry could not run either.
+        assert!(next(&app, &parked, 0).await.is_none());
+        let list = crate::brity_client::brity(&app, reqwest::Method::POST, Some(&t.admin), None,
+            "/scheduler/api/v1/jobs/list", Some(json!({"parameter": {"processId": t.process_id}}))).await;
+        assert_eq!(list.body["totalCount"], 1, "{}", list.body);
+    }
+
     async fn a_silent_bots_job_fails_and_is_retried_up_to_the_count(app) {
         quick(&app);
         let t = tenant(&app, "LAPS").await;

@@ -580,4 +580,59 @@ impl Store {
         }
         Ok(failed)
     }
+
+    /// Fails the waiting jobs no bot can ever take: their bot was deleted, their bot group
+    /// was deleted, or (any-bot selection) the user who requested them was deleted, so no
+    /// right to use a bot remains. Without this they would wait forever and never call back.
+    /// They are not retried (a retry could not run either). Returns how many were failed.
+    pub async fn fail_unrunnable_jobs(&self) -> Result<usize> {
+        const UNRUNNABLE: &str = "j.status = 1 AND (\
+             (j.bot_select_type = 3 AND NOT EXISTS (SELECT 1 FROM bots b WHERE b.id = j.target_bot_id)) \
+             OR (j.bot_select_type = 2 AND NOT EXISTS (SELECT 1 FROM groups g \
+                 WHERE g.id = j.bot_group_id AND g.kind = 'bot')) \
+             OR (j.bot_select_type = 1 AND j.user_id IS NULL))";
+        let now = now_ms();
+        let stuck: Vec<i64> = read!(self, |db| {
+            sqlx::query_scalar(&format!(
+                "SELECT j.seq FROM rpa_jobs j WHERE {UNRUNNABLE} ORDER BY j.seq LIMIT 100"
+            ))
+            .fetch_all(db)
+            .await?
+        });
+        // Checked again under the job's lock: a bot may have claimed it meanwhile.
+        let sql = format!(
+            "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j WHERE j.seq = $1 AND {UNRUNNABLE}{}",
+            self.row_lock()
+        );
+        let message = "No bot can run this job any more: its bot, its bot group or its requester was deleted.";
+        let mut failed = 0;
+        for seq in stuck {
+            let ended = write_tx!(self, |tx| {
+                let job: Option<Running> = sqlx::query_as(&sql)
+                    .bind(seq)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match job {
+                    Some(mut job) => {
+                        job.retries_left = 0;
+                        Some(end_job!(
+                            self,
+                            tx,
+                            &job,
+                            JobOutcome::Failure,
+                            None,
+                            message,
+                            now
+                        ))
+                    }
+                    None => None,
+                }
+            });
+            if let Some(ended) = ended {
+                failed += 1;
+                self.signal_ended(ended);
+            }
+        }
+        Ok(failed)
+    }
 }

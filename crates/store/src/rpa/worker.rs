@@ -1,5 +1,5 @@
 //! The bot worker `sluice serve` runs: fails the running jobs of bots whose heartbeat
-//! lapsed (queuing their retries), and deletes result files and finished callbacks past
+//! lapsed (queuing their retries), fails waiting jobs no bot can ever take, and deletes result files and finished callbacks past
 //! their retention. Every instance runs one; each job is still ended once (see dispatch).
 
 use crate::Store;
@@ -18,6 +18,11 @@ impl Store {
                 Ok(n) if n > 0 => tracing::info!(failed = n, "jobs of lapsed bots failed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "bot lapse check failed"),
+            }
+            match self.fail_unrunnable_jobs().await {
+                Ok(n) if n > 0 => tracing::info!(failed = n, "waiting jobs no bot can run failed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "unrunnable job check failed"),
             }
             if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 last_purge = Some(tokio::time::Instant::now());
