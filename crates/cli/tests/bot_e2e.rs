@@ -9,11 +9,14 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use base64::Engine as _;
+use common::{Killed as Proc, Scratch};
 use serde_json::{json, Value};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const MASTER_KEY: &str = "e2e-master-key-0123456789abcdef0123456789abcdef";
@@ -38,38 +41,6 @@ printf '\211PNG\r\n\032\n' > "$SLUICE_RESULTS_DIR/screen.png"
 echo "::progress 90 Writing outputs"
 printf '{"total":"42 %s","bot":"%s"}' "$currency" "$SLUICE_BOT_ID" > "$SLUICE_OUTPUTS"
 "#;
-
-/// A scratch folder removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("sluice-e2e-{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Where the server keeps its data.
 enum Database {

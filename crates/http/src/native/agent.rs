@@ -3,6 +3,7 @@
 //! progress and result files, watches for stop requests and reports the end of each job.
 //! Every call but `activate` carries `Authorization: Bearer <bot secret>`.
 
+use super::body::json_body_max;
 use super::error::ErrorBody;
 use super::ApiError;
 use crate::AppState;
@@ -11,7 +12,6 @@ use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sluice_domain::Error as DomainError;
 use sluice_store::rpa::bots::{BotAuth, BotEnv};
@@ -60,28 +60,6 @@ impl FromRequestParts<AppState> for BotBearer {
 
 fn refused(e: DomainError) -> ApiError {
     ApiError::from(StoreError::Domain(e))
-}
-
-/// Reads a JSON body of at most `max` bytes.
-async fn body_of<T: DeserializeOwned>(body: Body, max: usize) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
-        refused(DomainError::invalid(format!(
-            "The request body is larger than {max} bytes."
-        )))
-    })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        let at = if at == "." {
-            String::new()
-        } else {
-            format!(" at {at}")
-        };
-        refused(DomainError::invalid(format!(
-            "Invalid request body{at}: {}",
-            e.inner()
-        )))
-    })
 }
 
 /// A query parameter by name.
@@ -200,7 +178,7 @@ pub(crate) async fn activate(
     State(app): State<AppState>,
     body: Body,
 ) -> Result<Json<ActivateOut>, ApiError> {
-    let input: ActivateIn = body_of(body, 64 * 1024).await?;
+    let input: ActivateIn = json_body_max(body, 64 * 1024).await?;
     no_nul("license_key", &input.license_key)?;
     no_nul("name", &input.name)?;
     let a = app
@@ -237,7 +215,7 @@ pub(crate) async fn hello(
     BotBearer(bot): BotBearer,
     body: Body,
 ) -> Result<Json<HelloOut>, ApiError> {
-    let input: EnvIn = body_of(body, 64 * 1024).await?;
+    let input: EnvIn = json_body_max(body, 64 * 1024).await?;
     app.store.bot_hello(&bot, &input.env()?).await?;
     Ok(Json(HelloOut {
         bot_id: bot.id,
@@ -423,7 +401,7 @@ pub(crate) async fn progress(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     path_id("job_id", &job_id)?;
-    let input: ProgressIn = body_of(body, 64 * 1024).await?;
+    let input: ProgressIn = json_body_max(body, 64 * 1024).await?;
     no_nul("step", &input.step)?;
     if !(0..=100).contains(&input.percentage) {
         return Err(refused(DomainError::invalid(
@@ -511,7 +489,7 @@ pub(crate) async fn finish(
     body: Body,
 ) -> Result<StatusCode, ApiError> {
     path_id("job_id", &job_id)?;
-    let input: FinishIn = body_of(body, MAX_OUTPUTS_BYTES + 64 * 1024).await?;
+    let input: FinishIn = json_body_max(body, MAX_OUTPUTS_BYTES + 64 * 1024).await?;
     no_nul("message", &input.message)?;
     let outcome = match input.result.as_str() {
         "success" => JobOutcome::Success,

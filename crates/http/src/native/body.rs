@@ -13,15 +13,21 @@ fn refused(e: DomainError) -> ApiError {
     ApiError::from(StoreError::Domain(e))
 }
 
-/// Reads a JSON body, naming the path of a wrong value.
+/// Reads a JSON body of at most 64 KiB, naming the path of a wrong value.
 pub(crate) async fn json_body<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            refused(DomainError::invalid(format!(
-                "The request body is larger than {MAX_BODY_BYTES} bytes."
-            )))
-        })?;
+    json_body_max(body, MAX_BODY_BYTES).await
+}
+
+/// Reads a JSON body of at most `max` bytes, naming the path of a wrong value.
+pub(crate) async fn json_body_max<T: DeserializeOwned>(
+    body: Body,
+    max: usize,
+) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|_| {
+        refused(DomainError::invalid(format!(
+            "The request body is larger than {max} bytes."
+        )))
+    })?;
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
