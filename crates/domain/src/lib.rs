@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod identity;
 pub mod ids;
+pub mod schedule;
 pub mod validate;
 pub mod workflow;
 

@@ -8,6 +8,7 @@
 #[macro_use]
 mod db;
 pub mod bootstrap;
+pub mod clock;
 pub mod documents;
 mod error;
 mod group_commit;
@@ -15,6 +16,7 @@ pub mod identity;
 mod inline;
 pub mod oauth;
 pub mod rpa;
+pub mod sealed;
 pub mod secrets;
 pub mod workflows;
 
@@ -37,6 +39,15 @@ pub struct Store {
     verified: std::sync::Arc<oauth::VerifiedPasswords>,
     /// Job signals and settings (RPA dispatch).
     rpa_runtime: std::sync::Arc<rpa::runtime::Runtime>,
+    /// The time schedulers go by (manual in tests).
+    clock: std::sync::Arc<clock::Clock>,
+}
+
+impl Store {
+    /// The clock the schedulers go by; tests set it by hand.
+    pub fn clock(&self) -> &clock::Clock {
+        &self.clock
+    }
 }
 
 impl Store {
@@ -50,6 +61,7 @@ impl Store {
             serials: Default::default(),
             verified: Default::default(),
             rpa_runtime: Default::default(),
+            clock: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

@@ -32,3 +32,9 @@ pub mod jobs;
 pub mod licenses;
 pub(crate) mod process_source;
 pub mod worker;
+// Scheduling and shared data (issue 7).
+pub mod anniversaries;
+pub mod queues;
+pub mod resources;
+pub mod scheduler;
+pub mod schedules;

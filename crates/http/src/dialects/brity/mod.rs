@@ -25,6 +25,11 @@ mod object_groups;
 mod process_inquiry;
 mod projects;
 mod target_bot;
+// Scheduling and shared data: reservations, anniversaries, queues, resources, credentials.
+mod anniversaries;
+mod queues;
+mod resources;
+mod schedules;
 
 pub(crate) use auth::Caller;
 pub(crate) use error::BrityError;
@@ -47,6 +52,10 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(ipa_upload::router())
         .merge(object_groups::router())
         .merge(target_bot::router())
+        .merge(schedules::router())
+        .merge(anniversaries::router())
+        .merge(queues::router())
+        .merge(resources::router())
         .method_not_allowed_fallback(method_not_allowed)
 }
 

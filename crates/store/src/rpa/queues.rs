@@ -1,0 +1,1 @@
+//! Message queues: durable, expiring messages, each popped by exactly one consumer.

@@ -1,0 +1,1 @@
+//! Shared resources (strings and files) and credentials, secure values sealed at rest.
