@@ -10,6 +10,7 @@
 //! period just before the time asked about (`rebase`), never from the start of the rule, so
 //! finding the next run costs the same in the rule's first week as in its hundredth year.
 
+pub mod anniversary;
 mod pattern;
 mod recurrence;
 mod rest_days;
