@@ -124,6 +124,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ..Default::default()
     });
     tokio::spawn(store.clone().run_bot_worker());
+    tokio::spawn(store.clone().run_scheduler());
     tokio::spawn(sluice_http::run_callback_worker(store.clone()));
     let app = sluice_http::router(AppState {
         store: store.clone(),

@@ -128,6 +128,89 @@ pub(crate) fn merge_inputs(
     inputs
 }
 
+/// A job that passed every check, ready to be written (by `create_job`, or by the scheduler
+/// inside the transaction that advances its reservation: see [`insert_job!`]).
+#[derive(Clone)]
+pub(crate) struct PreparedJob {
+    pub id: String,
+    pub org_id: i64,
+    pub job_type: i64,
+    pub process_id: String,
+    pub version: String,
+    pub process_name: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub user_id: i64,
+    pub job_user: String,
+    pub priority: i64,
+    pub select: BotSelect,
+    pub parameters: String,
+    pub hidden: String,
+    pub run_spec: String,
+    pub inputs: String,
+    pub retry_count: i64,
+    pub callback: Option<JobCallback>,
+}
+
+/// Writes a [`PreparedJob`] queued at `$at` inside `$tx`; evaluates to its `seq`. The caller
+/// signals the bots (`notify_instances!` in the transaction, `wake` after it).
+macro_rules! insert_job {
+    ($tx:expr, $job:expr, $at:expr) => {{
+        let job: &$crate::rpa::jobs::PreparedJob = $job;
+        let at: chrono::DateTime<chrono::Utc> = $at;
+        let (group, target) = match &job.select {
+            $crate::rpa::jobs::BotSelect::All => (None, None),
+            $crate::rpa::jobs::BotSelect::Group(g) => (Some(*g), None),
+            $crate::rpa::jobs::BotSelect::Bot(b) => (None, Some(b.clone())),
+        };
+        let (url, file, message, additional) = match &job.callback {
+            Some(c) => (
+                Some(c.url.clone()),
+                c.file,
+                c.message,
+                c.additional_json.clone(),
+            ),
+            None => (None, false, false, None),
+        };
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
+             project_id, project_name, user_id, job_user, priority, bot_select_type, \
+             bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
+             retries_left, callback_url, callback_file, callback_message, additional_json, \
+             scheduled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING seq",
+        )
+        .bind(&job.id)
+        .bind(job.org_id)
+        .bind(job.job_type)
+        .bind(&job.process_id)
+        .bind(&job.version)
+        .bind(&job.process_name)
+        .bind(&job.project_id)
+        .bind(&job.project_name)
+        .bind(job.user_id)
+        .bind(&job.job_user)
+        .bind(job.priority)
+        .bind(job.select.code())
+        .bind(group)
+        .bind(&target)
+        .bind(&job.parameters)
+        .bind(&job.hidden)
+        .bind(&job.run_spec)
+        .bind(&job.inputs)
+        .bind(job.retry_count)
+        .bind(&url)
+        .bind(file)
+        .bind(message)
+        .bind(&additional)
+        .bind(at)
+        .fetch_one(&mut *$tx)
+        .await?;
+        seq
+    }};
+}
+pub(crate) use insert_job;
+
 impl Store {
     /// Queues a job for `user` (who needs E on the process and the right to use the chosen
     /// bots); wakes the waiting bots.
@@ -137,6 +220,37 @@ impl Store {
         user: &User,
         new: NewJob,
     ) -> Result<std::result::Result<CreatedJob, JobRefusal>> {
+        let job = match self.prepare_job(org, user, &new).await? {
+            Ok(job) => job,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let now = now_ms();
+        let seq: i64 = write_tx!(self, |tx| {
+            let seq = insert_job!(tx, &job, now);
+            notify_instances!(self, tx, Signal::Jobs);
+            seq
+        });
+        self.rpa_runtime.wake(Signal::Jobs);
+        let average = self.average_seconds(org, &job.process_id).await?;
+        let wait = self
+            .expected_wait(org, user, &job.select, job.priority, seq, average)
+            .await?;
+        Ok(Ok(CreatedJob {
+            id: job.id,
+            job_type: job.job_type,
+            average_seconds: average.unwrap_or(-1),
+            expect_waiting_seconds: wait,
+        }))
+    }
+
+    /// Checks a job for `user` (E on the process, project running, version activated, bots
+    /// the user may use) and builds what the bot will get. Reads only.
+    pub(crate) async fn prepare_job(
+        &self,
+        org: OrgId,
+        user: &User,
+        new: &NewJob,
+    ) -> Result<std::result::Result<PreparedJob, JobRefusal>> {
         match new.job_type {
             1 | 2 => {}
             21 => return Ok(Err(JobRefusal::ProcessFlowUnsupported)),
@@ -195,78 +309,30 @@ impl Store {
             .filter(|i| i.hidden)
             .map(|i| i.name.as_str())
             .collect();
-        let run_spec = json_text(&process.run)?;
-        let hidden = json_text(&hidden)?;
-        let inputs = json_text(&inputs)?;
-        let (group, target) = match &select {
-            BotSelect::All => (None, None),
-            BotSelect::Group(g) => (Some(*g), None),
-            BotSelect::Bot(b) => (None, Some(b.clone())),
-        };
-        let (url, file, message, additional) = match &new.callback {
-            Some(c) => (
-                Some(c.url.clone()),
-                c.file,
-                c.message,
-                c.additional_json.clone(),
-            ),
-            None => (None, false, false, None),
-        };
-        let id = new_job_id();
-        let now = now_ms();
-        let seq: i64 = write_tx!(self, |tx| {
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
-                 project_id, project_name, user_id, job_user, priority, bot_select_type, \
-                 bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
-                 retries_left, callback_url, callback_file, callback_message, additional_json, \
-                 scheduled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                 $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING seq",
-            )
-            .bind(&id)
-            .bind(org.0)
-            .bind(new.job_type)
-            .bind(&process.process_id)
-            .bind(&process.version)
-            .bind(&process.name)
-            .bind(&process.project_id)
-            .bind(&process.project_name)
-            .bind(user.id.0)
-            .bind(&user.login)
-            .bind(new.priority)
-            .bind(select.code())
-            .bind(group)
-            .bind(&target)
-            .bind(&parameters)
-            .bind(&hidden)
-            .bind(&run_spec)
-            .bind(&inputs)
-            .bind(new.retry_count)
-            .bind(&url)
-            .bind(file)
-            .bind(message)
-            .bind(&additional)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            notify_instances!(self, tx, Signal::Jobs);
-            seq
-        });
-        self.rpa_runtime.wake(Signal::Jobs);
-        let average = self.average_seconds(org, &process.process_id).await?;
-        let wait = self
-            .expected_wait(org, user, &select, new.priority, seq, average)
-            .await?;
-        Ok(Ok(CreatedJob {
-            id,
+        Ok(Ok(PreparedJob {
+            id: new_job_id(),
+            org_id: org.0,
             job_type: new.job_type,
-            average_seconds: average.unwrap_or(-1),
-            expect_waiting_seconds: wait,
+            process_id: process.process_id,
+            version: process.version,
+            process_name: process.name,
+            project_id: process.project_id,
+            project_name: process.project_name,
+            user_id: user.id.0,
+            job_user: user.login.clone(),
+            priority: new.priority,
+            select,
+            parameters,
+            hidden: json_text(&hidden)?,
+            run_spec: json_text(&process.run)?,
+            inputs: json_text(&inputs)?,
+            retry_count: new.retry_count,
+            callback: new.callback.clone(),
         }))
     }
 
     /// Whether `user` may send a job to `select`.
-    async fn check_bot_select(
+    pub(crate) async fn check_bot_select(
         &self,
         org: OrgId,
         user: &User,

@@ -36,5 +36,7 @@ pub mod worker;
 pub mod anniversaries;
 pub mod queues;
 pub mod resources;
+pub mod schedule_list;
+pub(crate) mod schedule_signals;
 pub mod scheduler;
 pub mod schedules;

@@ -84,7 +84,7 @@ fn bot_select(body: &Map<String, Value>) -> Result<Option<BotSelect>, String> {
 }
 
 /// `jobRequestOption.retryOnFail`: how many retries after a failure.
-fn retry_count(body: &Map<String, Value>) -> Result<i64, String> {
+pub(crate) fn retry_count(body: &Map<String, Value>) -> Result<i64, String> {
     let Some(option) = object(body, "jobRequestOption")? else {
         return Ok(0);
     };
@@ -162,7 +162,7 @@ fn parse_run(body: &Map<String, Value>, allow_private: bool) -> Result<NewJob, S
     })
 }
 
-fn refusal(r: JobRefusal) -> BrityError {
+pub(crate) fn refusal(r: JobRefusal) -> BrityError {
     match r {
         JobRefusal::Invalid(m) => bad(m),
         JobRefusal::ProcessNotFound => fail(StatusCode::NOT_FOUND, "PROCESS_INFO_NOT_EXIST"),

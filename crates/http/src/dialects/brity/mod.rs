@@ -29,6 +29,7 @@ mod target_bot;
 mod anniversaries;
 mod queues;
 mod resources;
+mod schedule_wire;
 mod schedules;
 
 pub(crate) use auth::Caller;
