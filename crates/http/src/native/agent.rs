@@ -255,6 +255,9 @@ pub(crate) struct ClaimOut {
     /// Credential name → fields; only those the process declares.
     #[schema(value_type = Object)]
     credentials: serde_json::Map<String, serde_json::Value>,
+    /// The job's token for the queue endpoints (`slu_job_...`), valid while the job runs;
+    /// the agent hands it to the process as `SLUICE_JOB_TOKEN`.
+    job_token: String,
 }
 
 impl From<Claim> for ClaimOut {
@@ -276,6 +279,7 @@ impl From<Claim> for ClaimOut {
             },
             inputs: c.inputs,
             credentials: serde_json::Map::new(),
+            job_token: c.job_token,
         }
     }
 }

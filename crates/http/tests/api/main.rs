@@ -23,6 +23,8 @@ mod brity_schedules;
 mod brity_schedules_client;
 mod brity_schedules_firing;
 mod brity_schedules_restart;
+mod brity_queues;
+mod brity_queues_client;
 mod brity_tenant;
 mod brity_tenant_users;
 mod identity_cross;

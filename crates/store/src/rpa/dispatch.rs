@@ -45,6 +45,8 @@ pub struct Claim {
     pub run: RunSpec,
     /// Input name → value.
     pub inputs: serde_json::Map<String, serde_json::Value>,
+    /// What the job's process presents to the queue endpoints (see `queue_job_tokens`).
+    pub job_token: String,
 }
 
 // Inputs hold hidden values (and later credentials): their names only in `{:?}`.
@@ -95,6 +97,7 @@ impl ClaimRow {
             project_name: self.project_name,
             run: serde_json::from_str(&self.run_spec).map_err(anyhow::Error::from)?,
             inputs: serde_json::from_str(&self.inputs).map_err(anyhow::Error::from)?,
+            job_token: String::new(),
         })
     }
 }
@@ -205,7 +208,13 @@ impl Store {
         });
         match row {
             None => Ok(None),
-            Some((false, row)) => Ok(Some(row.into_claim()?)),
+            Some((false, row)) => {
+                // The token went out with the lost answer: a new one replaces it.
+                let seq = row.seq;
+                let mut claim = row.into_claim()?;
+                claim.job_token = self.reissue_job_token(seq).await?;
+                Ok(Some(claim))
+            }
             Some((true, _)) => {
                 self.fail_orphaned_job(
                     bot,
@@ -269,14 +278,16 @@ impl Store {
             let Some(row) = row else {
                 return Ok(Claimed::Nothing);
             };
+            let (job_token, token_hash) = super::queue_job_tokens::new_job_token();
             sqlx::query(
                 "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4, \
-                 claim_acked = FALSE WHERE seq = $1",
+                 claim_acked = FALSE, job_token_hash = $5 WHERE seq = $1",
             )
             .bind(row.seq)
             .bind(&bot.id)
             .bind(&bot.name)
             .bind(now)
+            .bind(&token_hash)
             .execute(&mut *tx)
             .await?;
             sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
@@ -284,7 +295,9 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            Claimed::Job(Box::new(row.into_claim()?))
+            let mut claim = row.into_claim()?;
+            claim.job_token = job_token;
+            Claimed::Job(Box::new(claim))
         });
         if matches!(claimed, Claimed::Job(_)) {
             self.rpa_runtime.heartbeat_written(&bot.id);

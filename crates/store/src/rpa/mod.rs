@@ -34,6 +34,8 @@ pub(crate) mod process_source;
 pub mod worker;
 // Scheduling and shared data (issue 7).
 pub mod anniversaries;
+pub mod queue_job_tokens;
+pub mod queue_messages;
 pub mod queues;
 pub mod resources;
 pub mod schedule_list;

@@ -29,6 +29,7 @@ impl Store {
                 for (what, result) in [
                     ("job files", self.purge_job_files().await),
                     ("callbacks", self.purge_callbacks().await),
+                    ("queue messages", self.purge_expired_messages().await),
                 ] {
                     match result {
                         Ok(n) if n > 0 => tracing::info!(purged = n, what, "retention purge"),

@@ -27,6 +27,8 @@ mod projects;
 mod target_bot;
 // Scheduling and shared data: reservations, anniversaries, queues, resources, credentials.
 mod anniversaries;
+mod queue_auth;
+mod queue_wire;
 mod queues;
 mod resources;
 mod schedule_wire;
