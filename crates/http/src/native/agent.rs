@@ -302,7 +302,21 @@ pub(crate) async fn next_job(
 ) -> Result<Response, ApiError> {
     let wait = wait_of(&query)?;
     Ok(match app.store.next_job(&bot, wait).await? {
-        Some(claim) => Json(ClaimOut::from(claim)).into_response(),
+        Some(claim) => {
+            // Opened here, on their way to the bot; never logged.
+            let credentials = app
+                .store
+                .claim_credentials(
+                    &app.secret_key,
+                    bot.org(),
+                    &claim.process_id,
+                    &claim.version,
+                )
+                .await?;
+            let mut out = ClaimOut::from(claim);
+            out.credentials = credentials.0;
+            Json(out).into_response()
+        }
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }

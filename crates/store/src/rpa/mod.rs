@@ -38,6 +38,8 @@ pub mod queue_job_tokens;
 pub mod queue_messages;
 pub mod queues;
 pub mod resources;
+mod resource_plan;
+pub mod credential_grants;
 pub mod schedule_list;
 pub(crate) mod schedule_signals;
 pub mod scheduler;

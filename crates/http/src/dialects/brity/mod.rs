@@ -30,6 +30,8 @@ mod anniversaries;
 mod queue_auth;
 mod queue_wire;
 mod queues;
+mod resource_form;
+mod resource_wire;
 mod resources;
 mod schedule_wire;
 mod schedules;
