@@ -52,14 +52,14 @@ impl Drop for Bots {
 }
 
 /// A tenant user's Brity API.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
+pub(crate) struct Api {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 impl Api {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -297,7 +297,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 }
 
 /// A tenant with an administrator; the administrator's personal API token.
-async fn tenant(http: &reqwest::Client, server: &Server) -> anyhow::Result<Api> {
+pub(crate) async fn tenant(http: &reqwest::Client, server: &Server) -> anyhow::Result<Api> {
     let (abbr, key) = organization(http, server, "JOBS").await?;
     let k = |mut body: Value| {
         body["api_key"] = json!(key);
@@ -347,7 +347,7 @@ async fn tenant(http: &reqwest::Client, server: &Server) -> anyhow::Result<Api> 
 }
 
 /// Builds the trivial process's package with `sluice package`.
-fn package(sluice: &Path, dir: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn package(sluice: &Path, dir: &Path) -> anyhow::Result<Vec<u8>> {
     let src = dir.join("project");
     std::fs::create_dir_all(&src)?;
     let manifest = json!({"format": 1, "type": "project", "name": "Trivial", "mainProcess": "Main",
@@ -369,7 +369,7 @@ fn package(sluice: &Path, dir: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Uploads the package, activated; the id of its process.
-async fn upload(api: &Api, bytes: &[u8]) -> anyhow::Result<String> {
+pub(crate) async fn upload(api: &Api, bytes: &[u8]) -> anyhow::Result<String> {
     let boundary = "sluice-bench-boundary-91ac";
     let mut body = Vec::new();
     for (name, value) in [("type", "project"), ("data", r#"{"autoActivation":"Y"}"#)] {
