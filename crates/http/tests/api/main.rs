@@ -5,6 +5,7 @@ mod helpers;
 mod bonita;
 mod bonita_group;
 mod bonita_user;
+mod brity_anniversaries;
 mod brity_assets;
 mod brity_assets_guards;
 mod brity_assets_inquiry;

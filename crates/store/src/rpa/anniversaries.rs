@@ -284,7 +284,7 @@ impl Store {
                     }
                 };
                 // Checked first for a clear answer; the unique index settles races.
-                let taken: Option<i64> = sqlx::query_scalar(
+                let taken: Option<i32> = sqlx::query_scalar(
                     "SELECT 1 FROM rpa_anniversaries WHERE org_id = $1 AND day = $2 \
                      AND lower(title) = lower($3) AND id <> $4",
                 )
