@@ -320,4 +320,42 @@ both! {
         let v = list(&app, &admin_a, json!({})).await;
         assert_eq!((v["totalCount"].clone(), v["list"][0]["title"].clone()), (json!(1), json!("Holiday")));
     }
+    async fn reservations_that_skip_rest_days_move_when_the_calendar_changes(app) {
+        use crate::brity_schedules_client::{body as reservation_body, create_ok, reservation};
+        app.store.clock().set(crate::brity_schedules_client::at("2030-01-01T00:00:00Z"));
+        let t = crate::brity_jobs_client::tenant(&app, "ANNR").await;
+        // Daily at 09:00 in Seoul, skipping rest days; another that does not skip them.
+        let skipping = create_ok(&app, &t.admin, reservation_body(&t.process_id,
+            "2030-01-07T09:00:00+09:00", json!({"freq": "DAILY", "notIncludeHolidayYn": "Y"}))).await;
+        let keeping = create_ok(&app, &t.admin, reservation_body(&t.process_id,
+            "2030-01-07T09:00:00+09:00", json!({"freq": "DAILY", "notIncludeHolidayYn": "N"}))).await;
+        let next = |id: String| {
+            let (app, token) = (&app, t.admin.clone());
+            async move { reservation(app, &token, &id).await["nextJobTime"].clone() }
+        };
+        assert_eq!(next(skipping.clone()).await, "2030-01-07T00:00:00Z");
+
+        // Two rest days in a row (Seoul): the next run moves past both at once.
+        let first = add(&app, &t.admin, body("Holiday", "2030.01.07", json!({}))).await;
+        let second = add(&app, &t.admin, body("Bridge day", "2030.01.08", json!({}))).await;
+        assert_eq!(next(skipping.clone()).await, "2030-01-09T00:00:00Z");
+        assert_eq!(next(keeping.clone()).await, "2030-01-07T00:00:00Z");
+        // An anniversary that is no rest day changes nothing.
+        add(&app, &t.admin, body("Founding Day", "2030.01.09", json!({"restDayYn": "N"}))).await;
+        assert_eq!(next(skipping.clone()).await, "2030-01-09T00:00:00Z");
+        // A rest day covers its own day in its own offset: 8 January at UTC-12 is
+        // 12:00 UTC on the 8th to 12:00 UTC on the 9th, after the 8th's run (00:00 UTC).
+        let r = post(&app, &t.admin, ONE, json!({"anniversaryId": second, "timezoneOffset": 720})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(next(skipping.clone()).await, "2030-01-08T00:00:00Z");
+        let r = post(&app, &t.admin, ONE, json!({"anniversaryId": second, "timezoneOffset": "-540"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(next(skipping.clone()).await, "2030-01-09T00:00:00Z");
+        // Back to a working day: fixing the flag, and deleting.
+        let r = post(&app, &t.admin, ONE, json!({"anniversaryId": second, "restDayYn": "N"})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(next(skipping.clone()).await, "2030-01-08T00:00:00Z");
+        assert_eq!(del(&app, &t.admin, &first).await.status, 200);
+        assert_eq!(next(skipping.clone()).await, "2030-01-07T00:00:00Z");
+    }
 }
