@@ -29,6 +29,8 @@ mod brity_schedules_firing;
 mod brity_schedules_restart;
 mod brity_queues;
 mod brity_queues_client;
+mod brity_queues_jobs;
+mod brity_queues_reliability;
 mod brity_tenant;
 mod brity_tenant_users;
 mod identity_cross;
