@@ -137,14 +137,14 @@ impl Recurrence {
         }
     }
 
-    /// Tests' reference: the first `limit` runs, expanded from the start with no rebasing.
+    /// Tests' reference: the runs up to `through`, expanded from the start with no rebasing.
     #[cfg(test)]
-    pub(super) fn reference_runs(&self, limit: usize) -> Vec<DateTime<Utc>> {
-        let count = self.count();
+    pub(super) fn reference_runs(&self, through: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let bound = self.bound().min(through);
         let mut runs: Vec<DateTime<Utc>> = Vec::new();
-        'expand: for occurrence in self.pattern.expand(self.start_local, count) {
+        'expand: for occurrence in self.pattern.expand(self.start_local, self.count()) {
             for run in self.runs(occurrence) {
-                if run > self.bound() || runs.len() == limit {
+                if run > bound {
                     break 'expand;
                 }
                 if runs.last().is_none_or(|last| run > *last) {
