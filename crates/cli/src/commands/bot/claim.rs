@@ -14,6 +14,9 @@ pub struct Claim {
     pub inputs: Map<String, Value>,
     #[serde(default)]
     pub credentials: Map<String, Value>,
+    /// The job's token for the server's queue endpoints (`SLUICE_JOB_TOKEN`).
+    #[serde(default)]
+    pub job_token: String,
 }
 
 /// The process version to run.

@@ -123,6 +123,13 @@ impl AgentClient {
         })
     }
 
+    /// The server's URL as configured (without the agent API's path): what a job's
+    /// process gets as `SLUICE_SERVER`.
+    pub fn server(&self) -> String {
+        let url = self.base.as_str();
+        url.strip_suffix("/api/v1/agent").unwrap_or(url).to_string()
+    }
+
     /// The same connection, authenticated as the bot.
     pub fn with_secret(&self, secret: &str) -> Self {
         AgentClient {

@@ -152,7 +152,7 @@ impl Runner<'_> {
         let launch = Launch {
             argv,
             cwd: dir.root(),
-            env: environment(claim, dir, self.bot_id),
+            env: environment(claim, dir, self.bot_id, &self.client.server()),
             timeout: (timeout > 0).then(|| Duration::from_secs(timeout)),
         };
         let ending = process::run(launch, stop, progress_tx).await;
@@ -245,6 +245,7 @@ fn environment(
     claim: &Claim,
     dir: &JobDir,
     bot_id: &str,
+    server: &str,
 ) -> Vec<(&'static str, std::ffi::OsString)> {
     let path = |p: PathBuf| p.into_os_string();
     vec![
@@ -254,6 +255,9 @@ fn environment(
         ("SLUICE_OUTPUTS", path(dir.outputs_path())),
         ("SLUICE_RESULTS_DIR", path(dir.results_dir())),
         ("SLUICE_CREDENTIALS", path(dir.credentials_path())),
+        // The queue endpoints of the server, for the process (docs/bot-protocol.md).
+        ("SLUICE_SERVER", server.into()),
+        ("SLUICE_JOB_TOKEN", claim.job_token.clone().into()),
     ]
 }
 
