@@ -67,6 +67,9 @@ pub const DETAIL_FIELDS: &[&str] = &[
     "desc",
 ];
 
+/// Multipart text fields (name, value).
+type Fields<'a> = Vec<(&'a str, String)>;
+
 /// An answer with its raw bytes (to search them for secrets) and headers.
 pub struct Reply {
     pub status: u16,
@@ -332,7 +335,7 @@ both! {
     async fn bad_input_is_refused_in_brity_form_and_writes_nothing(app) {
         let (_, token) = admin_of(&app, "RSB").await;
         register(&app, &token, ASSET, &[("name", "Taken"), ("data", "v"), ("id", "taken-1")]).await;
-        let cases: Vec<(Vec<(&str, String)>, u16, &str)> = vec![
+        let cases: Vec<(Fields, u16, &str)> = vec![
             (vec![("data", "v".into())], 400, "INVALID_PARAMETER"), // no name
             (vec![("name", "  ".into()), ("data", "v".into())], 400, "INVALID_PARAMETER"),
             (vec![("name", "n".into())], 400, "INVALID_PARAMETER"), // no data
@@ -427,6 +430,35 @@ both! {
         assert_eq!(names(&get(&app, org_token, ASSETS).await.body), ["by org", "r"]);
         // Nothing was deleted by the refused calls.
         assert_eq!(get(&app, &token, &format!("{CREDENTIAL}?id={cid}")).await.status, 200);
+    }
+
+    async fn concurrent_registrations_keep_names_and_ids_unique(app) {
+        let (_, token) = admin_of(&app, "RSF").await;
+        // One name registered eight times at once: one wins, the others hear it is taken.
+        let tries = (0..8).map(|i| {
+            let data = format!("v{i}");
+            let token = token.clone();
+            let app = &app;
+            async move { multipart(app, &token, Method::POST, ASSET, &[("name", "Race"), ("data", &data)], None).await }
+        });
+        let replies = futures::future::join_all(tries).await;
+        assert_eq!(replies.iter().filter(|r| r.status == 200).count(), 1);
+        for r in replies.iter().filter(|r| r.status != 200) {
+            r.coded(400, "ALREADY_USE_NAME");
+        }
+        // One new id registered eight times at once: one creates it, the others modify it.
+        let tries = (0..8).map(|i| {
+            let name = format!("R{i}");
+            let token = token.clone();
+            let app = &app;
+            async move { multipart(app, &token, Method::POST, CREDENTIAL, &[("id", "race-id"), ("name", &name), ("data", "v")], None).await }
+        });
+        for r in futures::future::join_all(tries).await {
+            assert_eq!((r.status, r.body["id"].as_str()), (200, Some("race-id")), "{}", r.body);
+        }
+        let list = get(&app, &token, CREDENTIALS).await.body;
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!(names(&get(&app, &token, ASSETS).await.body), ["Race"]);
     }
 
     async fn tenants_never_see_each_others_resources(app) {

@@ -187,22 +187,49 @@ impl Store {
         change: &ResourceChange,
     ) -> Result<Resource> {
         check_change(kind, change)?;
-        let org = caller.org.id.0;
-        let user = caller.user.as_ref().map(|u| u.id.0);
         let id = change
             .id
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let place = place(kind, org, &id);
+        // Two registrations of one new id at once (PostgreSQL): the one that loses the
+        // insert goes round again and modifies what the other created.
+        for _ in 0..3 {
+            if self.put_once(key, caller, kind, change, &id).await? {
+                return self
+                    .resource(caller.org.id, kind, &id)
+                    .await?
+                    .ok_or_else(|| crate::Error::from(Error::not_found(kind.noun(), &id)));
+            }
+        }
+        Err(Error::conflict(format!(
+            "{} {id} is being registered concurrently; send the request again.",
+            kind.noun()
+        ))
+        .into())
+    }
+
+    /// One attempt of [`Store::put_resource`]; `false` when another request inserted the
+    /// same new id first.
+    async fn put_once(
+        &self,
+        key: &[u8; 32],
+        caller: &Principal,
+        kind: ResourceKind,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<bool> {
+        let org = caller.org.id.0;
+        let user = caller.user.as_ref().map(|u| u.id.0);
+        let place = place(kind, org, id);
         let current_sql = format!(
             "SELECT {CURRENT_COLUMNS} FROM rpa_resources WHERE org_id = $1 AND id = $2{}",
             self.row_lock()
         );
         let now = now_ms();
-        write_tx!(self, |tx| {
+        let written = write_tx!(self, |tx| {
             let current: Option<Current> = sqlx::query_as(&current_sql)
                 .bind(org)
-                .bind(&id)
+                .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
             if let Some(c) = &current {
@@ -222,7 +249,7 @@ impl Store {
             .bind(org)
             .bind(kind.as_str())
             .bind(&row.name)
-            .bind(&id)
+            .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
             if taken.is_some() {
@@ -241,7 +268,7 @@ impl Store {
                      ON CONFLICT (org_id, id) DO NOTHING",
                 )
                 .bind(org)
-                .bind(&id)
+                .bind(id)
                 .bind(kind.as_str())
                 .bind(row.category)
                 .bind(&row.name)
@@ -260,11 +287,7 @@ impl Store {
                 .await?
                 .rows_affected();
                 if inserted == 0 {
-                    return Err(Error::conflict(format!(
-                        "{} {id} was registered at the same moment; send the request again.",
-                        kind.noun()
-                    ))
-                    .into());
+                    return Ok(false);
                 }
             } else {
                 let set_content = match content {
@@ -284,7 +307,7 @@ impl Store {
                 );
                 let mut q = sqlx::query(&sql)
                     .bind(org)
-                    .bind(&id)
+                    .bind(id)
                     .bind(row.category)
                     .bind(&row.name)
                     .bind(&row.description)
@@ -302,10 +325,9 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            true
         });
-        self.resource(caller.org.id, kind, &id)
-            .await?
-            .ok_or_else(|| crate::Error::from(Error::not_found(kind.noun(), &id)))
+        Ok(written)
     }
 
     /// One resource of `kind` in `org`, with the digest of its sealed value.
