@@ -5,6 +5,7 @@
 
 use crate::both;
 use crate::brity_assets::{package, processes, upload_ok};
+use crate::brity_client::brity_user;
 use crate::brity_jobs_client::{bot, finish, next, run_ok};
 use crate::brity_resources::*;
 use crate::helpers::TestApp;
@@ -305,5 +306,34 @@ both! {
         // The job's own views never show a credential.
         let j = crate::brity_jobs_client::job(&app, &admin, &job).await;
         assert!(!j.body.to_string().contains(&password) && !j.body.to_string().contains(&mail));
+    }
+
+    async fn only_versions_an_administrator_activated_receive_credentials(app) {
+        let (org, admin) = admin_of(&app, "RVD").await;
+        let (_, dev) = brity_user(&app, &org, "dev").await;
+        register(&app, &admin, CREDENTIAL, &[("name", "erp"), ("data", "s3cret")]).await;
+        let manifest = |description: &str| json!({
+            "format": 1, "type": "project", "name": "Exfil", "mainProcess": "Main",
+            "description": description,
+            "processes": [{"name": "Main", "command": ["sh", "main.sh"], "credentials": ["erp"]}]
+        });
+        // A user uploads a new project (not activated: they own it), then activates a new
+        // version themselves with the A authority every owner has: it runs, without credentials.
+        upload_ok(&app, &dev, &package(&manifest("v1"), None), false).await;
+        upload_ok(&app, &dev, &package(&manifest("v2"), None), true).await;
+        let main = processes(&app, &admin).await.iter().find(|p| p["name"] == "Main").unwrap()["id"]
+            .as_str().unwrap().to_string();
+        let b = bot(&app, &admin, "approval-bot").await;
+        let select = json!({"botSelectType": 3, "botId": b.id});
+        let job = run_ok(&app, &admin, &main, select.clone()).await;
+        let claim = next(&app, &b, 5).await.unwrap();
+        assert_eq!((claim["job_id"].as_str(), claim["credentials"].clone()), (Some(job.as_str()), json!({})));
+        finish(&app, &b, &job, "success", json!({})).await;
+        // The version an administrator uploads with activation gets them.
+        upload_ok(&app, &admin, &package(&manifest("v3"), None), true).await;
+        let job = run_ok(&app, &admin, &main, select).await;
+        let claim = next(&app, &b, 5).await.unwrap();
+        assert_eq!((claim["job_id"].as_str(), claim["credentials"].clone()), (Some(job.as_str()), json!({"erp": {"value": "s3cret"}})));
+        finish(&app, &b, &job, "success", json!({})).await;
     }
 }

@@ -2,7 +2,9 @@
 //! version declares (manifest `credentials`), resolved in the job's tenant — a credential of
 //! that name first, else a string resource (plain or secure) — and opened only here, in
 //! memory, on their way to the bot. A declared name the tenant does not have is left out:
-//! the process sees it missing (docs/dialects/brity.md).
+//! the process sees it missing. Only versions a tenant administrator activated get any
+//! (migration 0014): the Common Resource API is for administrators, and a project's owner
+//! could otherwise read every credential by declaring it (docs/dialects/brity.md).
 
 use super::packages::name_key;
 use super::resource_plan::place;
@@ -59,9 +61,9 @@ impl Store {
         process_id: &str,
         version: &str,
     ) -> Result<GrantedCredentials> {
-        let declared: Option<String> = read!(self, |db| {
-            sqlx::query_scalar(
-                "SELECT v.credentials FROM rpa_process_versions v \
+        let declared: Option<(String, bool)> = read!(self, |db| {
+            sqlx::query_as(
+                "SELECT v.credentials, v.admin_approved FROM rpa_process_versions v \
                  JOIN rpa_processes p ON p.id = v.process_id \
                  WHERE p.org_id = $1 AND v.process_id = $2 AND v.version = $3",
             )
@@ -71,11 +73,20 @@ impl Store {
             .fetch_optional(db)
             .await?
         });
-        let declared: Vec<String> = declared
-            .and_then(|d| serde_json::from_str(&d).ok())
-            .unwrap_or_default();
+        let (declared, approved) = declared.unwrap_or_default();
+        let declared: Vec<String> = serde_json::from_str(&declared).unwrap_or_default();
         let mut granted = GrantedCredentials::default();
         if declared.is_empty() {
+            return Ok(granted);
+        }
+        if !approved {
+            tracing::warn!(
+                org = org.0,
+                process = process_id,
+                version,
+                "the process declares credentials but its version was not activated by a \
+                 tenant administrator; none are handed out"
+            );
             return Ok(granted);
         }
         let mut found: HashMap<String, Candidate> = HashMap::new();

@@ -309,6 +309,7 @@ impl Store {
             manifest_id: plan.object_id.as_deref(),
             file_name: &file_name,
             activate: upload.auto_activation && (plan.existing.is_some() || is_admin(caller)),
+            admin_approved: upload.auto_activation && is_admin(caller),
             now: Utc::now(),
         };
         let version = self
@@ -518,8 +519,10 @@ impl Store {
                 sqlx::query(
                     "INSERT INTO rpa_process_versions (process_id, version, package_id, entry, \
                      inputs, outputs, credentials, timeout_secs, work_type, designer_version, \
-                     bot_select_type, bot_target, input_expressions, created_by, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     bot_select_type, bot_target, input_expressions, created_by, created_at, \
+                     admin_approved) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16)",
                 )
                 .bind(&process_id)
                 .bind(&version)
@@ -536,6 +539,7 @@ impl Store {
                 .bind(expressions)
                 .bind(w.user)
                 .bind(w.now)
+                .bind(w.admin_approved)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -593,6 +597,8 @@ struct StoredVersion<'a> {
     manifest_id: Option<&'a str>,
     file_name: &'a str,
     activate: bool,
+    /// Activated by a tenant administrator: its processes may receive credentials.
+    admin_approved: bool,
     now: DateTime<Utc>,
 }
 
