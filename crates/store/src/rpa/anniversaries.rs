@@ -259,7 +259,7 @@ impl Store {
         org: OrgId,
         change: Change<'_>,
     ) -> Result<(AnniversaryWrite, Option<Anniversary>)> {
-        let now = Utc::now();
+        let now = self.clock().now();
         let lock = self.row_lock();
         let outcome = async {
             Ok(write_tx!(self, |tx| {

@@ -5,7 +5,6 @@
 //! carries it (`credential_grants.rs`). Reads never return it: a sealed value shows as a
 //! digest of its ciphertext. See docs/dialects/brity.md.
 
-use super::bots::now_ms;
 use super::resource_plan::{bad, check_change, place, plan, Content, Current, CURRENT_COLUMNS};
 use crate::oauth::Principal;
 use crate::{Result, Store};
@@ -225,7 +224,7 @@ impl Store {
             "SELECT {CURRENT_COLUMNS} FROM rpa_resources WHERE org_id = $1 AND id = $2{}",
             self.row_lock()
         );
-        let now = now_ms();
+        let now = self.clock().now().timestamp_millis();
         let written = write_tx!(self, |tx| {
             let current: Option<Current> = sqlx::query_as(&current_sql)
                 .bind(org)
