@@ -86,6 +86,37 @@ both! {
         assert!(fire(&app, &b, "2030-03-03T00:00:00Z").await.is_empty(), "the count ended");
     }
 
+    async fn daylight_saving_and_month_ends_fire_as_a_user_expects(app) {
+        let _scheduler = start_scheduler(&app, at("2030-03-29T00:00:00Z"));
+        let t = tenant(&app, "FIRH").await;
+        let b = bot(&app, &t.admin, "alpha").await;
+        // Daily at 02:30 in Berlin. On Sunday 31 March 2030 the clocks jump from 02:00 to
+        // 03:00: that day's run is at the jump (03:00 CEST); the next days at 02:30 CEST.
+        let daily = create_ok(&app, &t.admin, body(&t.process_id, "2030-03-30T02:30:00+01:00",
+            json!({"freq": "DAILY", "timeZone": "Europe/Berlin", "parameter": {"currency": "B"}}))).await;
+        assert_eq!(fire(&app, &b, "2030-03-30T01:30:00Z").await, ["B"]);
+        assert_eq!(reservation(&app, &t.admin, &daily).await["nextJobTime"], "2030-03-31T01:00:00Z");
+        assert_eq!(fire(&app, &b, "2030-03-31T01:00:00Z").await, ["B"]);
+        assert_eq!(reservation(&app, &t.admin, &daily).await["nextJobTime"], "2030-04-01T00:30:00Z");
+        delete(&app, &t.admin, &daily).await;
+        // Monthly on the 31st: on the last day of the shorter months.
+        let monthly = create_ok(&app, &t.admin, body(&t.process_id, "2030-01-31T09:00:00+09:00",
+            json!({"freq": "MONTHLY", "condition": "D", "parameter": {"currency": "M"}}))).await;
+        assert_eq!(reservation(&app, &t.admin, &monthly).await["nextJobTime"], "2030-04-30T00:00:00Z");
+        assert_eq!(fire(&app, &b, "2030-04-30T00:00:00Z").await, ["M"]);
+        assert_eq!(reservation(&app, &t.admin, &monthly).await["nextJobTime"], "2030-05-31T00:00:00Z");
+        delete(&app, &t.admin, &monthly).await;
+        // From 29 February (a leap year), monthly: the 29th of each month, and 28 February
+        // in a common year.
+        let leap = create_ok(&app, &t.admin, body(&t.process_id, "2032-02-29T09:00:00+09:00",
+            json!({"freq": "MONTHLY", "condition": "D", "freqInterval": 12, "parameter": {"currency": "L"}}))).await;
+        let r = reservation(&app, &t.admin, &leap).await;
+        assert_eq!((r["schDetStartDt"].as_str(), r["nextJobTime"].as_str()),
+            (Some("2032-02-29T00:00:00Z"), Some("2032-02-29T00:00:00Z")));
+        assert_eq!(fire(&app, &b, "2032-02-29T00:00:00Z").await, ["L"]);
+        assert_eq!(reservation(&app, &t.admin, &leap).await["nextJobTime"], "2033-02-28T00:00:00Z");
+    }
+
     async fn missed_occurrences_fire_once_and_the_older_are_passed_over(app) {
         let _scheduler = start_scheduler(&app, at("2030-02-27T00:00:00Z"));
         let t = tenant(&app, "FIRC").await;

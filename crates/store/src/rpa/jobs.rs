@@ -152,6 +152,74 @@ pub(crate) struct PreparedJob {
     pub callback: Option<JobCallback>,
 }
 
+/// The checks of a job request that need no database: job type, priority, retries and the
+/// size of the parameters.
+pub(crate) fn check_request(new: &NewJob) -> std::result::Result<(), JobRefusal> {
+    match new.job_type {
+        1 | 2 => {}
+        21 => return Err(JobRefusal::ProcessFlowUnsupported),
+        _ => return Err(JobRefusal::Invalid("jobType must be 1, 2 or 21.".into())),
+    }
+    if new.priority < 1 {
+        return Err(JobRefusal::Invalid(
+            "priority must be greater than 0.".into(),
+        ));
+    }
+    if !(0..=MAX_RETRIES).contains(&new.retry_count) {
+        return Err(JobRefusal::Invalid(format!(
+            "retryCount must be 0 to {MAX_RETRIES}."
+        )));
+    }
+    if Value::Object(new.parameters.clone()).to_string().len() > MAX_PARAMETERS_BYTES {
+        return Err(JobRefusal::Invalid(format!(
+            "jobParameter is larger than {MAX_PARAMETERS_BYTES} bytes."
+        )));
+    }
+    Ok(())
+}
+
+/// A job's process version and bots, as checked for its user (see `Store::job_basis`).
+#[derive(Clone)]
+pub(crate) struct JobBasis {
+    process: super::process_source::Runnable,
+    select: BotSelect,
+}
+
+impl JobBasis {
+    /// The job of request `new` (checked by [`check_request`]) for `user`.
+    pub(crate) fn job(&self, org: OrgId, user: &User, new: &NewJob) -> Result<PreparedJob> {
+        let parameters = json_text(&Value::Object(new.parameters.clone()))?;
+        let process = &self.process;
+        let inputs = merge_inputs(&process.inputs, &process.input_expressions, &new.parameters);
+        let hidden: Vec<&str> = process
+            .inputs
+            .iter()
+            .filter(|i| i.hidden)
+            .map(|i| i.name.as_str())
+            .collect();
+        Ok(PreparedJob {
+            id: new_job_id(),
+            org_id: org.0,
+            job_type: new.job_type,
+            process_id: process.process_id.clone(),
+            version: process.version.clone(),
+            process_name: process.name.clone(),
+            project_id: process.project_id.clone(),
+            project_name: process.project_name.clone(),
+            user_id: user.id.0,
+            job_user: user.login.clone(),
+            priority: new.priority,
+            select: self.select.clone(),
+            parameters,
+            hidden: json_text(&hidden)?,
+            run_spec: json_text(&process.run)?,
+            inputs: json_text(&inputs)?,
+            retry_count: new.retry_count,
+            callback: new.callback.clone(),
+        })
+    }
+}
+
 /// Writes a [`PreparedJob`] queued at `$at` inside `$tx`; evaluates to its `seq`. The caller
 /// signals the bots (`notify_instances!` in the transaction, `wake` after it).
 macro_rules! insert_job {
@@ -251,33 +319,30 @@ impl Store {
         user: &User,
         new: &NewJob,
     ) -> Result<std::result::Result<PreparedJob, JobRefusal>> {
-        match new.job_type {
-            1 | 2 => {}
-            21 => return Ok(Err(JobRefusal::ProcessFlowUnsupported)),
-            _ => {
-                return Ok(Err(JobRefusal::Invalid(
-                    "jobType must be 1, 2 or 21.".into(),
-                )))
-            }
+        if let Err(refusal) = check_request(new) {
+            return Ok(Err(refusal));
         }
-        if new.priority < 1 {
-            return Ok(Err(JobRefusal::Invalid(
-                "priority must be greater than 0.".into(),
-            )));
+        match self
+            .job_basis(org, user, &new.process_id, new.bot_select.clone())
+            .await?
+        {
+            Ok(basis) => basis.job(org, user, new).map(Ok),
+            Err(refusal) => Ok(Err(refusal)),
         }
-        if !(0..=MAX_RETRIES).contains(&new.retry_count) {
-            return Ok(Err(JobRefusal::Invalid(format!(
-                "retryCount must be 0 to {MAX_RETRIES}."
-            ))));
-        }
-        let parameters = serde_json::to_string(&Value::Object(new.parameters.clone()))
-            .map_err(anyhow::Error::from)?;
-        if parameters.len() > MAX_PARAMETERS_BYTES {
-            return Ok(Err(JobRefusal::Invalid(format!(
-                "jobParameter is larger than {MAX_PARAMETERS_BYTES} bytes."
-            ))));
-        }
-        let Some(process) = self.runnable(org, &new.process_id).await? else {
+    }
+
+    /// What the checks of a job of `process_id` for `user` on `select` (`None`: the
+    /// version's default) depend on the database for: the version that runs and the bots,
+    /// or why the user may not run it. The same for every job of one process, user and
+    /// selection (the scheduler shares it among the occurrences due at once).
+    pub(crate) async fn job_basis(
+        &self,
+        org: OrgId,
+        user: &User,
+        process_id: &str,
+        select: Option<BotSelect>,
+    ) -> Result<std::result::Result<JobBasis, JobRefusal>> {
+        let Some(process) = self.runnable(org, process_id).await? else {
             return Ok(Err(JobRefusal::ProcessNotFound));
         };
         let may_execute = self
@@ -295,40 +360,14 @@ impl Store {
         if !process.is_activated {
             return Ok(Err(JobRefusal::NotActivated));
         }
-        let select = match new.bot_select.clone() {
+        let select = match select {
             Some(s) => s,
             None => process.default_select.clone(),
         };
         if let Err(refusal) = self.check_bot_select(org, user, &select).await? {
             return Ok(Err(refusal));
         }
-        let inputs = merge_inputs(&process.inputs, &process.input_expressions, &new.parameters);
-        let hidden: Vec<&str> = process
-            .inputs
-            .iter()
-            .filter(|i| i.hidden)
-            .map(|i| i.name.as_str())
-            .collect();
-        Ok(Ok(PreparedJob {
-            id: new_job_id(),
-            org_id: org.0,
-            job_type: new.job_type,
-            process_id: process.process_id,
-            version: process.version,
-            process_name: process.name,
-            project_id: process.project_id,
-            project_name: process.project_name,
-            user_id: user.id.0,
-            job_user: user.login.clone(),
-            priority: new.priority,
-            select,
-            parameters,
-            hidden: json_text(&hidden)?,
-            run_spec: json_text(&process.run)?,
-            inputs: json_text(&inputs)?,
-            retry_count: new.retry_count,
-            callback: new.callback.clone(),
-        }))
+        Ok(Ok(JobBasis { process, select }))
     }
 
     /// Whether `user` may send a job to `select`.

@@ -38,6 +38,7 @@ pub mod queue_job_tokens;
 pub mod queue_messages;
 pub mod queues;
 pub mod resources;
+pub(crate) mod schedule_firing;
 mod resource_plan;
 pub mod credential_grants;
 pub mod schedule_list;

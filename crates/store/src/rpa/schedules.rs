@@ -18,7 +18,7 @@ use sluice_domain::{OrgId, UserId};
 pub(crate) const REST_DAYS_AHEAD_DAYS: i64 = 800;
 
 /// The bots a reservation's jobs run on, as Brity designates them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ReservationBots {
     /// Brity botSelectType as given: 1 any bot (or the bot `bot_id` when one is named), 2 a
     /// bot group, 3 a bot (of bot group `group_id` when one is named). `None`: the process's
