@@ -6,6 +6,7 @@ mod cases;
 mod identity_search;
 mod jobs;
 mod omni;
+mod queues;
 mod schedules;
 mod server;
 mod stats;
@@ -39,6 +40,8 @@ enum Scenario {
     IdentitySearch(identity_search::IdentitySearchArgs),
     /// Brity jobs run by real `sluice bot` agents: dispatch latency and throughput.
     Jobs(jobs::JobsArgs),
+    /// Brity queues: producers and consumers of one queue through the HTTP API.
+    Queues(queues::QueuesArgs),
     /// Brity reservations: how late the scheduler fires occurrences with many active.
     Schedules(schedules::SchedulesArgs),
 }
@@ -52,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Cases(args) => cases::run(&server, cli.clients, args).await,
         Scenario::IdentitySearch(args) => identity_search::run(&server, cli.clients, args).await,
         Scenario::Jobs(args) => jobs::run(&server, &server.bin, cli.clients, args).await,
+        Scenario::Queues(args) => queues::run(&server, args).await,
         Scenario::Schedules(args) => schedules::run(&server, cli.clients, args).await,
     };
     println!(

@@ -223,8 +223,9 @@ impl Store {
         };
         let sql = send_sql(self.is_postgres());
         let slot = slot();
-        let sent: Result<(i64, Option<i64>)> = async {
-            Ok(write_tx!(self, |tx| {
+        // The parameters of `send_sql`, in its order (one binding for both backends).
+        macro_rules! bound {
+            () => {
                 sqlx::query_as(sql)
                     .bind(&q.id)
                     .bind(now)
@@ -237,11 +238,23 @@ impl Store {
                     .bind(q.is_secure)
                     .bind(expires)
                     .bind(MAX_QUEUE_SIZE)
-                    .fetch_one(&mut *tx)
-                    .await?
-            }))
+            };
         }
-        .await;
+        let sent: Result<(i64, Option<i64>)> = match &self.backend {
+            // One statement, atomic by itself: no transaction around it (two round trips
+            // fewer).
+            crate::db::Backend::Postgres(pool) => {
+                bound!().fetch_one(pool).await.map_err(Into::into)
+            }
+            crate::db::Backend::Sqlite { .. } => {
+                async {
+                    Ok(write_tx!(self, |tx| {
+                        bound!().fetch_one(&mut *tx).await?
+                    }))
+                }
+                .await
+            }
+        };
         match sent {
             Ok((1, Some(size))) => Ok(size),
             Ok((_, Some(_))) => Err(QueueError::Full(q.name.clone())),
@@ -304,15 +317,26 @@ impl Store {
         }
         let sql = receive_sql(self.is_postgres());
         let slot = slot();
-        let rows: Vec<MessageRow> = write_tx!(self, |tx| {
-            // Every statement of the SQLite batch runs only when the whole stream is read.
-            sqlx::query_as(&sql)
-                .bind(&q.id)
-                .bind(now)
-                .bind(slot)
-                .fetch_all(&mut *tx)
-                .await?
-        });
+        let rows: Vec<MessageRow> = match &self.backend {
+            // One statement, atomic by itself: no transaction around it.
+            crate::db::Backend::Postgres(pool) => {
+                sqlx::query_as(&sql)
+                    .bind(&q.id)
+                    .bind(now)
+                    .bind(slot)
+                    .fetch_all(pool)
+                    .await?
+            }
+            crate::db::Backend::Sqlite { .. } => write_tx!(self, |tx| {
+                // Every statement of the batch runs only when the whole stream is read.
+                sqlx::query_as(&sql)
+                    .bind(&q.id)
+                    .bind(now)
+                    .bind(slot)
+                    .fetch_all(&mut *tx)
+                    .await?
+            }),
+        };
         match rows.into_iter().next() {
             Some(row) => row.into_message(q, key).map(Some).inspect_err(|e| {
                 // Only a changed secret key gets here, which the server refuses at start.

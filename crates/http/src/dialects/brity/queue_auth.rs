@@ -2,6 +2,13 @@
 //! every Brity endpoint), or a running bot process with its job token (`Authorization:
 //! Bearer slu_job_...`), which acts for the job's requester in the job's tenant while the
 //! job runs. Only the queue endpoints accept job tokens (docs/bot-protocol.md).
+//!
+//! Queue clients call in tight loops, and resolving a bearer token (token, organization
+//! and user rows) cost more than the send or receive itself (docs/performance.md). So a
+//! Brity caller resolved by a queue endpoint is remembered for [`CALLER_TTL`]: a revoked or
+//! expired token, or a user or tenant made inactive, is refused by the queue endpoints at
+//! most that long after the change. Refusals are never remembered, and job tokens are
+//! always looked up (their job's end must close them at once).
 
 use super::auth::USER_AUTHENTICATION;
 use super::{BrityError, Caller};
@@ -10,6 +17,15 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use sluice_store::oauth::Principal;
 use sluice_store::rpa::queue_job_tokens::is_job_token;
+use sluice_store::secrets::hash_key;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a resolved caller is remembered.
+const CALLER_TTL: Duration = Duration::from_secs(1);
+/// Most callers remembered (beyond, those past their time are dropped, or all).
+const MAX_CALLERS: usize = 10_000;
 
 /// The caller of a queue endpoint.
 pub(crate) struct QueueCaller(pub Principal);
@@ -22,6 +38,49 @@ fn job_token(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && is_job_token(token)).then_some(token)
 }
 
+/// Callers resolved within [`CALLER_TTL`], by the SHA-256 of their credential headers (the
+/// tokens themselves are not kept).
+#[derive(Default)]
+struct Callers(Mutex<HashMap<String, (Instant, Principal)>>);
+
+fn callers() -> &'static Callers {
+    static CALLERS: OnceLock<Callers> = OnceLock::new();
+    CALLERS.get_or_init(Callers::default)
+}
+
+impl Callers {
+    /// The key of a request's credentials; `None` without an `Authorization` header.
+    fn key(parts: &Parts) -> Option<String> {
+        let value = |name| {
+            parts
+                .headers
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let auth = value(header::AUTHORIZATION.as_str())?;
+        let user = value(USER_AUTHENTICATION).unwrap_or_default();
+        Some(hash_key(&format!("{auth}\n{user}")))
+    }
+
+    fn get(&self, key: &str) -> Option<Principal> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < CALLER_TTL)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn put(&self, key: String, caller: &Principal) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= MAX_CALLERS {
+            map.retain(|_, (at, _)| at.elapsed() < CALLER_TTL);
+            if map.len() >= MAX_CALLERS {
+                map.clear();
+            }
+        }
+        map.insert(key, (Instant::now(), caller.clone()));
+    }
+}
+
 impl FromRequestParts<AppState> for QueueCaller {
     type Rejection = BrityError;
 
@@ -30,7 +89,14 @@ impl FromRequestParts<AppState> for QueueCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(token) = job_token(parts) else {
+            let key = Callers::key(parts);
+            if let Some(caller) = key.as_deref().and_then(|k| callers().get(k)) {
+                return Ok(QueueCaller(caller));
+            }
             let Caller(caller) = Caller::from_request_parts(parts, state).await?;
+            if let Some(key) = key {
+                callers().put(key, &caller);
+            }
             return Ok(QueueCaller(caller));
         };
         if parts.headers.contains_key(USER_AUTHENTICATION) {
