@@ -8,44 +8,56 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Sends `mib` MiB as a chunked text (no declared length) over a plain connection, as a
-/// client streaming a body would; the status and body of the answer. The server may answer
-/// and close before taking everything, which ends the writing.
-async fn send_chunked(
+/// Posts to a queue over a plain connection, reading the answer while writing: headers
+/// declaring `declared` bytes (or a chunked body when `None`), then `body` in 1 MiB pieces.
+/// The status, if an answer arrived, and the answer. A server refusing a body mid-way closes the
+/// connection, which may reset it before the answer is read: callers that send more than the
+/// server reads accept either.
+async fn raw_post(
     app: &crate::helpers::TestApp,
     token: &str,
     name: &str,
-    mib: usize,
-) -> (u16, String) {
-    let host = app.url.trim_start_matches("http://");
-    let mut conn = tokio::net::TcpStream::connect(host).await.expect("connect");
+    content_type: &str,
+    declared: Option<usize>,
+    body: Vec<u8>,
+) -> (Option<u16>, String) {
+    let host = app.url.trim_start_matches("http://").to_string();
+    let conn = tokio::net::TcpStream::connect(&host)
+        .await
+        .expect("connect");
+    let (mut rd, mut wr) = conn.into_split();
+    let framing = match declared {
+        Some(n) => format!("Content-Length: {n}"),
+        None => "Transfer-Encoding: chunked".to_string(),
+    };
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+         Content-Type: {content_type}\r\n{framing}\r\nConnection: close\r\n\r\n",
         path(name)
     );
-    conn.write_all(head.as_bytes()).await.expect("head");
-    let chunk = vec![b'z'; 1024 * 1024];
-    for _ in 0..mib {
-        let sent = async {
-            conn.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                .await?;
-            conn.write_all(&chunk).await?;
-            conn.write_all(b"\r\n").await
-        };
-        if sent.await.is_err() {
-            break;
+    let writer = tokio::spawn(async move {
+        wr.write_all(head.as_bytes()).await?;
+        for piece in body.chunks(1024 * 1024) {
+            if declared.is_none() {
+                wr.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                    .await?;
+            }
+            wr.write_all(piece).await?;
+            if declared.is_none() {
+                wr.write_all(b"\r\n").await?;
+            }
         }
-    }
-    let _ = conn.write_all(b"0\r\n\r\n").await;
+        if declared.is_none() {
+            wr.write_all(b"0\r\n\r\n").await?;
+        }
+        // Keep the writing half open until the answer is read.
+        Ok::<_, std::io::Error>(wr)
+    });
     let mut answer = Vec::new();
-    let _ = conn.read_to_end(&mut answer).await;
+    let _ = rd.read_to_end(&mut answer).await;
+    let _ = writer.await;
     let answer = String::from_utf8_lossy(&answer).to_string();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok());
     (status, answer)
 }
 
@@ -243,13 +255,27 @@ both! {
         // Over the limit (10 MiB): refused with 413, as a text, as a file, and as a body of
         // no declared length (cut off as it passes the limit).
         const LIMIT: usize = 10 * 1024 * 1024;
-        let r = send_raw(&app, &admin, "open", "text/plain", vec![b'a'; LIMIT + 1], None).await;
-        assert_coded(&r, 413, "MESSAGE_TOO_LARGE", "COMMON_C1");
-        let r = send_file(&app, &admin, "open", "big.bin", "application/octet-stream", &vec![1; LIMIT + 1], None).await;
-        assert_coded(&r, 413, "MESSAGE_TOO_LARGE", "COMMON_C1");
-        let (status, body) = send_chunked(&app, &admin, "open", 11).await;
-        assert_eq!(status, 413, "{body}");
-        assert!(body.contains("MESSAGE_TOO_LARGE"), "{body}");
+        // A declared length over the limit is refused before any of the body is read: the
+        // answer comes though the body is never sent.
+        for ctype in ["text/plain", "multipart/form-data; boundary=b"] {
+            let (status, answer) =
+                raw_post(&app, &admin, "open", ctype, Some(LIMIT + 70 * 1024), Vec::new()).await;
+            assert_eq!(status, Some(413), "{answer}");
+            assert!(answer.contains(r#""errorValue":"MESSAGE_TOO_LARGE""#), "{answer}");
+        }
+        let (status, _) =
+            raw_post(&app, &admin, "open", "text/plain", Some(LIMIT + 1), Vec::new()).await;
+        assert_eq!(status, Some(413));
+        // A file over the limit within a multipart body, and a text streamed without a
+        // declared length, are cut off as they pass it.
+        let (ctype, file) = multipart("big.bin", "application/octet-stream", &vec![1; LIMIT + 1]);
+        let (len, streamed) = (file.len(), vec![b'z'; LIMIT + 1024 * 1024]);
+        for (status, answer) in [
+            raw_post(&app, &admin, "open", &ctype, Some(len), file).await,
+            raw_post(&app, &admin, "open", "text/plain", None, streamed).await,
+        ] {
+            assert!(matches!(status, Some(413) | None), "{answer}");
+        }
         // Exactly the limit is fine; nothing refused was kept.
         let r = send_raw(&app, &admin, "open", "text/plain", vec![b'a'; LIMIT], None).await;
         assert_eq!(r.body, json!({"queueSize": 1}));

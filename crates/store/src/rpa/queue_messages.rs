@@ -191,7 +191,7 @@ const HEAD_SQL: &str = "SELECT is_file, file_name, content_type, body, is_sealed
      FROM rpa_queue_messages WHERE queue_id = $1 AND (expires_at IS NULL OR expires_at > $2) \
      ORDER BY seq LIMIT 1";
 
-/// Whether the queue holds a message that has not expired.
+/// Whether the queue holds a message that has not expired (SQLite).
 const ANY_SQL: &str = "SELECT EXISTS (SELECT 1 FROM rpa_queue_messages \
      WHERE queue_id = $1 AND (expires_at IS NULL OR expires_at > $2))";
 
@@ -299,21 +299,15 @@ impl Store {
             };
             return row.map(|r| r.into_message(q, key)).transpose();
         }
-        // An empty queue costs no write.
-        let any = match self.inline() {
-            Some(inline) => inline.run(|conn| {
+        // An empty queue costs no write: SQLite looks first (a read on this thread, instead of
+        // a turn of the single writer); PostgreSQL's statement writes nothing then anyway.
+        if let Some(inline) = self.inline() {
+            let any = inline.run(|conn| {
                 crate::inline::first(conn, ANY_SQL, &[&q.id, &now], |r| r.get::<_, bool>(0))
-            })?,
-            None => read!(self, |db| {
-                sqlx::query_scalar(ANY_SQL)
-                    .bind(&q.id)
-                    .bind(now)
-                    .fetch_optional(db)
-                    .await?
-            }),
-        };
-        if any != Some(true) {
-            return Ok(None);
+            })?;
+            if any != Some(true) {
+                return Ok(None);
+            }
         }
         let sql = receive_sql(self.is_postgres());
         let slot = slot();
