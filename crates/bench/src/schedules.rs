@@ -125,6 +125,38 @@ async fn poll(
     }
 }
 
+/// How long after `at_ns` the reservation list first shows all `n` reservations with a
+/// job queued (`schCount`), polling every 20 ms.
+async fn all_queued(api: &Api, n: usize, at_ns: u128) -> anyhow::Result<Duration> {
+    let until = Duration::from_nanos(at_ns.saturating_sub(now_ns()) as u64);
+    tokio::time::sleep(until).await;
+    loop {
+        let mut queued = 0;
+        for page in 0..n.div_ceil(100) {
+            let v = api
+                .send(
+                    reqwest::Method::POST,
+                    "/scheduler/api/v1/schedulings/list",
+                    Some(json!({"offset": page * 100, "limit": 100})),
+                )
+                .await?;
+            queued += v["list"].as_array().map_or(0, |l| {
+                l.iter()
+                    .filter(|r| r["schCount"].as_i64().unwrap_or(0) > 0)
+                    .count()
+            });
+        }
+        let t = now_ns();
+        if queued >= n {
+            return Ok(Duration::from_nanos(t.saturating_sub(at_ns) as u64));
+        }
+        if t > at_ns + 120_000_000_000 {
+            bail!("only {queued} of {n} reservations queued a job within 2 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 pub async fn run(server: &Server, clients: usize, args: &SchedulesArgs) -> anyhow::Result<()> {
     let n = args.reservations;
     let http = client(clients.max(args.bots))?;
@@ -177,6 +209,12 @@ pub async fn run(server: &Server, clients: usize, args: &SchedulesArgs) -> anyho
         bail!("making the reservations took longer than the {margin} s margin");
     }
 
+    // With every occurrence at one instant, a client also watches the list: when it shows
+    // them all queued is the scheduler's share of the lateness, without the bots'.
+    let watcher = (spread == 0).then(|| {
+        let api = api.clone();
+        tokio::spawn(async move { all_queued(&api, n, u128::from(first) * 1_000_000_000).await })
+    });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let pollers: Vec<_> = secrets
         .into_iter()
@@ -211,6 +249,13 @@ pub async fn run(server: &Server, clients: usize, args: &SchedulesArgs) -> anyho
         &format!("lateness (occurrence -> job received by a bot), spread over {spread} s"),
         Duration::from_secs(spread.max(1)),
     );
+    if let Some(w) = watcher {
+        let all = w.await??;
+        println!(
+            "all {n} queued within {:.0} ms of their time (seen by a client listing them every 20 ms)",
+            all.as_secs_f64() * 1000.0
+        );
+    }
     let twice = fired.values().filter(|c| **c > 1).count();
     println!(
         "fired {} of {n}; twice: {twice}; early: {early}",

@@ -18,11 +18,12 @@ use sluice_domain::OrgId;
 use std::collections::HashMap;
 
 /// Due reservations read per pass.
-pub(crate) const BATCH: i64 = 256;
+pub(crate) const BATCH: i64 = 1024;
 /// Job checks made at once.
 const CONCURRENCY: usize = 16;
-/// Reservations advanced per transaction.
+/// Reservations advanced per transaction, and transactions written at once.
 const WRITE_CHUNK: usize = 64;
+const WRITERS: usize = 4;
 const NO_OWNER: &str = "The reservation's owner no longer exists.";
 /// Most occurrences walked through in one catch-up (a century of hourly runs); beyond it
 /// the one reached fires and the reservation resumes from now.
@@ -305,23 +306,26 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the firings, many per transaction; a transaction that fails is retried one
-    /// reservation at a time, so one bad row holds up no other.
+    /// Writes the firings, many per transaction and a few transactions at once.
     async fn write_firings(&self, firings: Vec<Firing>, now: DateTime<Utc>) -> Result<()> {
         let mut failed = 0usize;
-        let mut firings = firings;
-        while !firings.is_empty() {
-            let rest = firings.split_off(firings.len().min(WRITE_CHUNK));
-            let chunk = std::mem::replace(&mut firings, rest);
-            if let Err(e) = self.write_chunk(&chunk).await {
-                tracing::warn!(error = %e, "scheduler: a batch of reservations could not be written; writing them one by one");
-                for f in chunk {
-                    if let Err(e) = self.write_chunk(std::slice::from_ref(&f)).await {
-                        tracing::warn!(error = %e, reservation = %f.due.id, "scheduler: firing a reservation failed");
-                        failed += 1;
-                    }
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut firings = firings.into_iter();
+        loop {
+            let chunk: Vec<Firing> = firings.by_ref().take(WRITE_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            while tasks.len() >= WRITERS {
+                if let Some(done) = tasks.join_next().await {
+                    failed += done.unwrap_or(1);
                 }
             }
+            let store = self.clone();
+            tasks.spawn(async move { store.write_chunk_or_each(chunk).await });
+        }
+        while let Some(done) = tasks.join_next().await {
+            failed += done.unwrap_or(1);
         }
         if failed > 0 {
             return Err(
@@ -329,6 +333,23 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// Writes a chunk in one transaction; if that fails, one reservation at a time, so one
+    /// bad row holds up no other. How many could not be written.
+    async fn write_chunk_or_each(&self, chunk: Vec<Firing>) -> usize {
+        let Err(e) = self.write_chunk(&chunk).await else {
+            return 0;
+        };
+        tracing::warn!(error = %e, "scheduler: a batch of reservations could not be written; writing them one by one");
+        let mut failed = 0;
+        for f in &chunk {
+            if let Err(e) = self.write_chunk(std::slice::from_ref(f)).await {
+                tracing::warn!(error = %e, reservation = %f.due.id, "scheduler: firing a reservation failed");
+                failed += 1;
+            }
+        }
+        failed
     }
 
     /// Advances each reservation of `chunk` (compare-and-set) and writes its job, in one
