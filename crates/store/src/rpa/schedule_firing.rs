@@ -206,9 +206,8 @@ impl Store {
         let mut owners = HashMap::new();
         for d in due {
             if let Some(owner) = d.owner_id {
-                if !owners.contains_key(&owner) {
-                    let user = self.owner_user(OrgId(d.org_id), Some(owner)).await?;
-                    owners.insert(owner, user);
+                if let std::collections::hash_map::Entry::Vacant(e) = owners.entry(owner) {
+                    e.insert(self.owner_user(OrgId(d.org_id), Some(owner)).await?);
                 }
             }
         }
