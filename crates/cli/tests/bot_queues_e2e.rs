@@ -363,13 +363,21 @@ async fn scenario(db: &Database) {
             .expect("start sluice bot"),
     );
 
+    // The bot is there once it saved the identity its activation gave it.
+    let identity = scratch.0.join("bot/.sluice-bot/bot.json");
+    let bot_id = eventually("the bot to activate", || async {
+        let v: Value = serde_json::from_slice(&std::fs::read(&identity).ok()?).ok()?;
+        v["bot_id"].as_str().map(str::to_string)
+    })
+    .await;
+
     // The process takes the message from inbox and sends it on to outbox.
     api.send("inbox", "hello from a client").await;
     let job = api
         .json(
             reqwest::Method::POST,
             "/scheduler/api/v1/jobs",
-            json!({"jobType": "1", "processId": process,
+            json!({"jobType": "1", "processId": process, "botSelectType": 3, "botId": bot_id,
                    "userAuthentication": format!("Bearer {}", api.token)}),
         )
         .await["jobId"]

@@ -301,7 +301,7 @@ pub(crate) async fn next_job(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let wait = wait_of(&query)?;
-    Ok(match app.store.next_job(&bot, wait).await? {
+    Ok(match app.store.next_job(&bot, wait, &app.secret_key).await? {
         Some(claim) => {
             // Opened here, on their way to the bot; never logged.
             let credentials = app

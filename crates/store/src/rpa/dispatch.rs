@@ -8,6 +8,7 @@
 
 use super::bots::{now_ms, usable_through_groups, BotAuth};
 use super::job_end::{status, JobOutcome, Running, RUNNING_COLUMNS};
+use super::queue_job_tokens::job_token;
 use crate::{Result, Store};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -152,9 +153,15 @@ impl Store {
     /// The long poll of `POST /api/v1/agent/jobs/next`: a job for `bot` as soon as one is
     /// waiting, or `None` after `wait` (at most a third of the lapse, so an idle agent is
     /// heard from often enough to count as up).
-    pub async fn next_job(&self, bot: &BotAuth, wait: Duration) -> Result<Option<Claim>> {
+    /// `secret_key` (the server's) derives each claim's job token.
+    pub async fn next_job(
+        &self,
+        bot: &BotAuth,
+        wait: Duration,
+        secret_key: &[u8; 32],
+    ) -> Result<Option<Claim>> {
         self.touch_bot(bot).await?;
-        if let Some(claim) = self.unacknowledged_claim(bot).await? {
+        if let Some(claim) = self.unacknowledged_claim(bot, secret_key).await? {
             return Ok(Some(claim));
         }
         let wait = wait.min(MAX_WAIT).min(self.rpa_settings().poll_interval());
@@ -165,7 +172,7 @@ impl Store {
             tokio::pin!(notified);
             notified.as_mut().enable();
             if bot.is_active && self.job_waiting_for(bot).await? {
-                match self.claim_job(bot).await? {
+                match self.claim_job(bot, secret_key).await? {
                     Claimed::Job(c) => return Ok(Some(*c)),
                     Claimed::Busy => return Ok(None),
                     // Someone else took it, or it is locked by a claim not yet committed:
@@ -195,7 +202,11 @@ impl Store {
     /// on its way: a client timeout, a proxy, the agent stopping mid-poll): handed back as
     /// the same claim. A job the bot did acknowledge and still "runs" while asking for
     /// work was lost with a previous run of its agent: it fails.
-    async fn unacknowledged_claim(&self, bot: &BotAuth) -> Result<Option<Claim>> {
+    async fn unacknowledged_claim(
+        &self,
+        bot: &BotAuth,
+        secret_key: &[u8; 32],
+    ) -> Result<Option<Claim>> {
         let row: Option<(bool, ClaimRow)> = read!(self, |db| {
             let row: Option<AckedClaimRow> = sqlx::query_as(&format!(
                 "SELECT j.claim_acked, {CLAIM_COLUMNS} FROM rpa_jobs j \
@@ -209,10 +220,8 @@ impl Store {
         match row {
             None => Ok(None),
             Some((false, row)) => {
-                // The token went out with the lost answer: a new one replaces it.
-                let seq = row.seq;
                 let mut claim = row.into_claim()?;
-                claim.job_token = self.reissue_job_token(seq).await?;
+                claim.job_token = job_token(secret_key, &claim.job_id);
                 Ok(Some(claim))
             }
             Some((true, _)) => {
@@ -242,7 +251,7 @@ impl Store {
     }
 
     /// Claims the first waiting job `bot` may run, atomically.
-    async fn claim_job(&self, bot: &BotAuth) -> Result<Claimed> {
+    async fn claim_job(&self, bot: &BotAuth, secret_key: &[u8; 32]) -> Result<Claimed> {
         let lock = self.row_lock();
         let pick = format!(
             "SELECT {CLAIM_COLUMNS} FROM rpa_jobs j \
@@ -278,7 +287,8 @@ impl Store {
             let Some(row) = row else {
                 return Ok(Claimed::Nothing);
             };
-            let (job_token, token_hash) = super::queue_job_tokens::new_job_token();
+            let job_token = job_token(secret_key, &row.id);
+            let token_hash = crate::secrets::hash_key(&job_token);
             sqlx::query(
                 "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4, \
                  claim_acked = FALSE, job_token_hash = $5 WHERE seq = $1",
