@@ -301,7 +301,8 @@ pub(crate) async fn next_job(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let wait = wait_of(&query)?;
-    Ok(match app.store.next_job(&bot, wait, &app.secret_key).await? {
+    let claimed = app.store.next_job(&bot, wait, &app.secret_key).await?;
+    Ok(match claimed {
         Some(claim) => {
             // Opened here, on their way to the bot; never logged.
             let credentials = app
