@@ -194,6 +194,7 @@ both! {
         assert_eq!(r.text(), "first");
         assert_eq!(r.content_type.as_deref(), Some("text/plain"));
         assert_eq!(r.disposition, None);
+        assert!(r.nosniff, "a message never runs as a page on Sluice's origin");
         let r = receive(&app, &user, "work", false, None).await;
         assert_eq!(r.content_type.as_deref(), Some("application/json"));
         assert_eq!(r.json(), json!({"n": 2}));

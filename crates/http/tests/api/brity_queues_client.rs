@@ -10,6 +10,7 @@ pub struct Received {
     pub status: u16,
     pub content_type: Option<String>,
     pub disposition: Option<String>,
+    pub nosniff: bool,
     pub body: Vec<u8>,
 }
 
@@ -126,10 +127,13 @@ pub async fn receive(
             .map(|v| v.to_str().expect("header").to_string())
     };
     let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let nosniff = header("x-content-type-options").as_deref() == Some("nosniff")
+        && header("content-security-policy").is_some_and(|p| p.contains("sandbox"));
     Received {
         status: res.status().as_u16(),
         content_type,
         disposition,
+        nosniff,
         body: res.bytes().await.expect("body").to_vec(),
     }
 }

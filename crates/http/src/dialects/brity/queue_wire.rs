@@ -338,6 +338,15 @@ pub(crate) fn message_response(m: Message) -> Response {
     if let Some(d) = disposition {
         headers.insert(header::CONTENT_DISPOSITION, d);
     }
+    // The content type is the sender's: a browser must not run it on Sluice's origin.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     res
 }
 
