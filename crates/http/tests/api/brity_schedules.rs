@@ -312,6 +312,10 @@ both! {
         // Another tenant's process is unknown.
         let r = create(&app, &b.admin, body(&a.process_id, "2030-02-01T09:00:00+09:00", json!({}))).await;
         assert_fail(&r, 404, "PROCESS_INFO_NOT_EXIST");
+        // The second tenant has no bot at all.
+        let r = create(&app, &b.admin, body(&b.process_id, "2030-02-01T09:00:00+09:00",
+            json!({"botSelectType": 1}))).await;
+        assert_fail(&r, 409, "NO_AVAILABLE_BOT");
         assert_eq!(list(&app, &a.admin, json!({})).await["totalCount"], 1);
     }
 
@@ -383,7 +387,22 @@ both! {
         assert_fail(&r, 401, "UNAUTHORIZED");
         let r = brity(&app, Method::GET, Some(&t.admin), None, LIST, None).await;
         assert_eq!(r.status, 405, "{}", r.body);
+        // The tenant's own credential (no user) lists, modifies and deletes as an
+        // administrator, but a reservation needs a user to run as.
+        let (status, token) = app.token(&[("grant_type", "client_credentials"),
+            ("client_id", &t.org.abbr), ("client_secret", &t.org.key)]).await;
+        assert_eq!(status, 200, "{token}");
+        let client = token["access_token"].as_str().unwrap();
+        let r = create(&app, client, with(json!({}))).await;
+        assert_fail(&r, 400, "INVALID_PARAMETER: userAuthentication is required");
         // Nothing was saved by any of them.
         assert_eq!(list(&app, &t.admin, json!({})).await["totalCount"], 0);
+        let id = create_ok(&app, &t.admin, with(json!({}))).await;
+        assert_eq!(reservation(&app, client, &id).await["readOnly"], 0);
+        let r = modify(&app, client, &id, with(json!({"name": "by the client"}))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = reservation(&app, &t.admin, &id).await;
+        assert_eq!((r["jobScheduleName"].as_str(), r["scheduleUser"].as_str()), (Some("by the client"), Some("boss")));
+        assert_eq!(delete(&app, client, &id).await.status, 200);
     }
 }
