@@ -34,12 +34,12 @@ pub(crate) mod process_source;
 pub mod worker;
 // Scheduling and shared data (issue 7).
 pub mod anniversaries;
+pub mod credential_grants;
 pub mod queue_job_tokens;
 pub mod queue_messages;
 pub mod queues;
-pub mod resources;
 mod resource_plan;
-pub mod credential_grants;
+pub mod resources;
 pub(crate) mod schedule_firing;
 pub mod schedule_list;
 pub(crate) mod schedule_signals;
