@@ -8,7 +8,7 @@
 use super::resource_plan::{bad, check_change, place, plan, Content, Current, CURRENT_COLUMNS};
 use crate::oauth::Principal;
 use crate::{Result, Store};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use sluice_domain::{Error, OrgId};
 
@@ -224,7 +224,7 @@ impl Store {
             "SELECT {CURRENT_COLUMNS} FROM rpa_resources WHERE org_id = $1 AND id = $2{}",
             self.row_lock()
         );
-        let now = self.clock().now().timestamp_millis();
+        let now = self.clock().now().trunc_subsecs(3);
         let written = write_tx!(self, |tx| {
             let current: Option<Current> = sqlx::query_as(&current_sql)
                 .bind(org)
