@@ -357,5 +357,13 @@ both! {
         assert_eq!(next(skipping.clone()).await, "2030-01-08T00:00:00Z");
         assert_eq!(del(&app, &t.admin, &first).await.status, 200);
         assert_eq!(next(skipping.clone()).await, "2030-01-07T00:00:00Z");
+
+        // A rest day already past: the 7th's run was skipped; removing that rest day on the
+        // 7th at noon does not bring it back (it would run at once, late).
+        let first = add(&app, &t.admin, body("Holiday", "2030.01.07", json!({}))).await;
+        assert_eq!(next(skipping.clone()).await, "2030-01-08T00:00:00Z");
+        app.store.clock().set(crate::brity_schedules_client::at("2030-01-07T12:00:00Z"));
+        assert_eq!(del(&app, &t.admin, &first).await.status, 200);
+        assert_eq!(next(skipping.clone()).await, "2030-01-08T00:00:00Z");
     }
 }

@@ -513,6 +513,9 @@ impl Store {
             .fetch_all(db)
             .await?
         });
+        let now = self.clock().now();
+        // One calendar window serves every reservation: only the future moves.
+        let mut rest: Option<RestDays> = None;
         let mut changes = Vec::new();
         for r in rows {
             let Ok(spec) = serde_json::from_str::<RuleSpec>(&r.rule) else {
@@ -521,14 +524,22 @@ impl Store {
             if !spec.skip_rest_days {
                 continue;
             }
+            // A due occurrence is the scheduler's to fire or skip (it checks the calendar
+            // again). Recomputing from the last firing would revive occurrences the
+            // calendar skipped in the past and run them late.
+            if r.next_fire_at.is_some_and(|t| t <= now) {
+                continue;
+            }
             let Ok(rec) = Recurrence::parse(&spec) else {
                 continue;
             };
-            let now = self.clock().now();
-            let rest = self
-                .rest_days_for(org, &spec, r.fired_through.min(now), now)
-                .await?;
-            let next = rec.next_after(r.fired_through, &rest);
+            if rest.is_none() {
+                rest = Some(self.rest_days_for(org, &spec, now, now).await?);
+            }
+            let Some(rest) = rest.as_ref() else {
+                continue;
+            };
+            let next = rec.next_after(r.fired_through.max(now), rest);
             if next != r.next_fire_at {
                 changes.push((r.id, r.next_fire_at, next));
             }
