@@ -18,6 +18,10 @@ pub enum RunState {
     /// Skipped: its condition held, its deadline passed, or nobody is above the reference
     /// user. Counts as complete.
     Skipped,
+    /// Not on the case's path: an exclusive gateway chose another branch, or a task
+    /// completed without its boundary timer firing. Never current; a join does not wait
+    /// for it.
+    Dead,
 }
 
 /// A supervisor in the chain of a supervisor node: a department head and their rank level
@@ -44,6 +48,13 @@ pub struct NodeRun {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_level: Option<i64>,
     pub entered_at: DateTime<Utc>,
+    /// The children the case went on to when the node finished (`None`: all of them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken: Option<Vec<NodeId>>,
+    /// Why the node cannot go on by itself (a service call that failed for good, an
+    /// exclusive gateway with no flow to take); shown to clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl NodeRun {
@@ -162,6 +173,8 @@ impl Route {
                 chain: Vec::new(),
                 required_level: None,
                 entered_at: now,
+                taken: None,
+                error: None,
             },
         );
         if skip {

@@ -39,6 +39,7 @@ fn spec(assignee: Assignee) -> NodeSpec {
         autocomplete_condition: None,
         autocomplete_deadline: 0,
         fields: FieldAccess::default(),
+        kind: Default::default(),
     }
 }
 
@@ -49,6 +50,9 @@ fn node(id: i64, spec: NodeSpec, children: &[i64]) -> Node {
         workflow_id: WorkflowId(1),
         spec,
         children: children.iter().copied().map(NodeId).collect(),
+        conditions: Default::default(),
+        key: None,
+        shape: None,
     }
 }
 

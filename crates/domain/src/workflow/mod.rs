@@ -3,8 +3,10 @@
 
 pub mod expr;
 pub mod field;
+pub mod kind;
 pub mod node;
 
+pub use kind::{HttpCall, MessageTrigger, NodeKind, Shape, Timer};
 pub use field::{DataType, Field, FieldContent, FieldPatch, FieldValue, NewField};
 pub use node::{
     Assignee, AssigneeChoice, CcTargets, FieldAccess, JobAssignment, JobAssignmentKind, Node,

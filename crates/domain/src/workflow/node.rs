@@ -2,8 +2,9 @@
 //! which fields they see, edit and must fill, and when it skips itself.
 
 use super::field::Field;
+use super::kind::{NodeKind, Shape};
 use crate::{DeptId, Error, FieldId, GroupId, NodeId, OrgId, RankId, Result, UserId, WorkflowId};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Who is responsible for (may sign) a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,13 +170,21 @@ impl FieldAccess {
 }
 
 /// A node of a workflow version.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub id: NodeId,
     pub org_id: OrgId,
     pub workflow_id: WorkflowId,
     pub spec: NodeSpec,
+    /// The nodes a case goes on to from here (BPMN's outgoing sequence flows).
     pub children: Vec<NodeId>,
+    /// Conditions on the flows to some children (out of an exclusive gateway only).
+    pub conditions: BTreeMap<NodeId, String>,
+    /// The BPMN element id, unique in the version (`None` for nodes made through OmniBPM;
+    /// export then names them `Node_<id>`).
+    pub key: Option<String>,
+    /// Where the node is drawn (`None`: laid out automatically on export).
+    pub shape: Option<Shape>,
 }
 
 /// Everything about a node that `workflow_node/create` and `update` set.
@@ -196,6 +205,8 @@ pub struct NodeSpec {
     /// Seconds after which the node skips itself; 0 for never.
     pub autocomplete_deadline: i64,
     pub fields: FieldAccess,
+    /// What the node does; OmniBPM nodes are tasks.
+    pub kind: NodeKind,
 }
 
 impl NodeSpec {
@@ -436,6 +447,7 @@ impl NodePatch {
                 .or(old.map(|o| o.autocomplete_deadline))
                 .unwrap_or(0),
             fields: access,
+            kind: old.map(|o| o.kind.clone()).unwrap_or_default(),
         })
     }
 }
@@ -612,6 +624,7 @@ mod tests {
             autocomplete_condition: None,
             autocomplete_deadline: 0,
             fields: FieldAccess::default(),
+            kind: Default::default(),
         }
     }
 

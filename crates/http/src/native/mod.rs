@@ -5,11 +5,13 @@ mod agent;
 mod auth;
 mod body;
 mod error;
+mod event_keys;
 mod health;
 mod licenses;
 mod me;
 mod roles;
 mod tokens;
+mod workflows;
 
 pub(crate) use auth::Bearer;
 pub(crate) use error::ApiError;
@@ -43,7 +45,10 @@ impl utoipa::Modify for BearerScheme {
 }
 
 fn documented() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let router = workflows::routes(router);
+    let router = event_keys::routes(router);
+    router
         .routes(routes!(me::get_me))
         .routes(routes!(tokens::create_token, tokens::list_tokens))
         .routes(routes!(tokens::revoke_token))

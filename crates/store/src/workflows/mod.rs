@@ -227,8 +227,13 @@ pub(crate) fn assemble_nodes(
                     autocomplete_condition: r.autocomplete_condition,
                     autocomplete_deadline: r.autocomplete_deadline,
                     fields: fields.remove(&r.id).unwrap_or_default(),
+                    // Persisted with the BPMN work (migration 0015).
+                    kind: Default::default(),
                 },
                 children: kids,
+                conditions: Default::default(),
+                key: None,
+                shape: None,
             })
         })
         .collect()

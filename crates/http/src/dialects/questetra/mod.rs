@@ -3,6 +3,7 @@
 //! Each family of endpoints has its own module; later families (`/System/...`,
 //! `/API/OR/...`) add theirs.
 
+mod events;
 mod membership;
 mod qgroup;
 mod qrole;
@@ -11,6 +12,7 @@ mod render;
 mod role_membership;
 mod system_authority;
 mod wire;
+mod workflow;
 
 use crate::AppState;
 use axum::routing::{get, post, MethodRouter};
@@ -88,4 +90,6 @@ pub(crate) fn router() -> Router<AppState> {
         .fold(Router::new(), |router, (path, handler)| {
             router.route(path, handler.fallback(wire::method_not_allowed))
         })
+        .merge(events::router())
+        .merge(workflow::router())
 }
