@@ -114,9 +114,10 @@ impl Case {
     /// workflow must be active (`workflow::check_can_create_documents`, checked by the store
     /// on the current row: a cached definition does not follow activation).
     pub fn create(def: &Definition, creator: UserId, now: DateTime<Utc>) -> Result<(Case, Moves)> {
-        if def.roots().next().is_none() {
+        if !def.roots().any(|n| n.spec.kind.message().is_none()) {
             return Err(Error::conflict(format!(
-                "Workflow {} has no nodes to route a document through.",
+                "Workflow {} has no nodes to route a document through (a model whose only \
+                 starts are message starts is started over HTTP).",
                 def.workflow.id
             )));
         }
@@ -165,7 +166,7 @@ impl Case {
         }
     }
 
-    fn check_processing(&self) -> Result<()> {
+    pub(crate) fn check_processing(&self) -> Result<()> {
         match self.status {
             Status::Processing => Ok(()),
             other => Err(Error::conflict(format!(
@@ -510,47 +511,6 @@ impl Case {
         }
         self.version += 1;
         Ok(())
-    }
-
-    /// Skips a current node whose `autocomplete_deadline` has passed.
-    pub fn expire(&mut self, def: &Definition, node: NodeId, now: DateTime<Utc>) -> Result<Moves> {
-        self.check_processing()?;
-        let Some(n) = def.node(node) else {
-            return Err(Error::not_found("Node", node));
-        };
-        let Some(run) = self
-            .route
-            .nodes
-            .get(&node)
-            .filter(|r| r.state == RunState::Current)
-        else {
-            return Err(Error::conflict(format!("Node {node} is not current.")));
-        };
-        let due = run.entered_at + chrono::Duration::seconds(n.spec.autocomplete_deadline);
-        if n.spec.autocomplete_deadline <= 0 || due > now {
-            return Err(Error::conflict(format!(
-                "Node {node} is not past its deadline."
-            )));
-        }
-        let mut moves = Moves::default();
-        self.route
-            .finish(def, node, RunState::Skipped, &self.content, now, &mut moves);
-        self.version += 1;
-        Ok(moves)
-    }
-
-    /// When each current node with an `autocomplete_deadline` skips itself.
-    pub fn deadlines(&self, def: &Definition) -> Vec<(NodeId, DateTime<Utc>)> {
-        if self.status != Status::Processing {
-            return Vec::new();
-        }
-        self.route
-            .current()
-            .filter_map(|(id, r)| {
-                let secs = def.node(*id)?.spec.autocomplete_deadline;
-                (secs > 0).then(|| (*id, r.entered_at + chrono::Duration::seconds(secs)))
-            })
-            .collect()
     }
 
     /// Users who may act now: responsible users who have not signed, and receivers of

@@ -1,6 +1,6 @@
 //! A workflow version as the engine walks it: nodes indexed, with their parents.
 
-use crate::workflow::{Field, Node, Workflow};
+use crate::workflow::{Field, Node, NodeKind, Workflow};
 use crate::{FieldId, NodeId};
 use std::collections::HashMap;
 
@@ -45,6 +45,22 @@ impl Definition {
 
     pub fn parents(&self, id: NodeId) -> &[NodeId] {
         self.parents.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether cases of this version can have something due at a time (autocomplete
+    /// deadlines, timer events, boundary timers): the store keeps their deadline rows.
+    pub fn has_deadlines(&self) -> bool {
+        self.nodes.iter().any(|n| {
+            n.spec.autocomplete_deadline > 0
+                || matches!(n.spec.kind, NodeKind::Timer(_) | NodeKind::TimerBoundary(_))
+        })
+    }
+
+    /// Whether this version has service tasks: the store keeps their call rows.
+    pub fn has_service_tasks(&self) -> bool {
+        self.nodes
+            .iter()
+            .any(|n| matches!(n.spec.kind, NodeKind::Service(_)))
     }
 
     pub fn field(&self, id: FieldId) -> Option<&Field> {

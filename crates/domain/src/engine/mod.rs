@@ -6,6 +6,7 @@
 //! needs as a [`Lookup`], the store answers it inside the same transaction, and the engine
 //! carries on ([`Case::unresolved`] / [`Case::resolve`]). See docs/engine.md.
 
+mod automatic;
 mod case;
 mod definition;
 mod route;
@@ -14,6 +15,7 @@ mod view;
 #[cfg(test)]
 mod tests;
 
+pub use automatic::Values;
 pub use case::{Case, CcState, Outcome, SignatureKind, Status, Submission};
 pub use definition::Definition;
 pub use route::{ChainLink, Found, Lookup, Moves, NodeRun, Route, RunState};

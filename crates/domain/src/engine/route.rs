@@ -1,7 +1,7 @@
 //! Routing state: which nodes a case has entered, who may sign them, who has.
 
 use super::Definition;
-use crate::workflow::{expr, Assignee, FieldContent, JobAssignmentKind};
+use crate::workflow::{expr, Assignee, FieldContent, JobAssignmentKind, NodeKind};
 use crate::{NodeId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,6 +58,19 @@ pub struct NodeRun {
 }
 
 impl NodeRun {
+    fn new(state: RunState, now: DateTime<Utc>) -> NodeRun {
+        NodeRun {
+            state,
+            candidates: None,
+            signers: Vec::new(),
+            chain: Vec::new(),
+            required_level: None,
+            entered_at: now,
+            taken: None,
+            error: None,
+        }
+    }
+
     pub fn is_done(&self) -> bool {
         matches!(self.state, RunState::Complete | RunState::Skipped)
     }
@@ -137,19 +150,53 @@ impl Route {
         users
     }
 
-    /// Enters the roots of a new case.
+    /// Enters the starts of a new case made by `document/create`: every root that is not a
+    /// message start (those are triggered over HTTP only, and are off this case's path).
     pub fn start(def: &Definition, content: &FieldContent, now: DateTime<Utc>) -> (Route, Moves) {
+        let roots: Vec<(NodeId, bool)> = def
+            .roots()
+            .map(|n| (n.id, n.spec.kind.message().is_none()))
+            .collect();
+        Self::start_with(def, roots, content, now)
+    }
+
+    /// Enters the message start `at` of a new case; every other root is off its path.
+    pub fn start_at(
+        def: &Definition,
+        at: NodeId,
+        content: &FieldContent,
+        now: DateTime<Utc>,
+    ) -> (Route, Moves) {
+        let roots: Vec<(NodeId, bool)> = def.roots().map(|n| (n.id, n.id == at)).collect();
+        Self::start_with(def, roots, content, now)
+    }
+
+    fn start_with(
+        def: &Definition,
+        roots: Vec<(NodeId, bool)>,
+        content: &FieldContent,
+        now: DateTime<Utc>,
+    ) -> (Route, Moves) {
         let mut route = Route::default();
         let mut moves = Moves::default();
-        let roots: Vec<NodeId> = def.roots().map(|n| n.id).collect();
-        for id in roots {
-            route.enter(def, id, content, now, &mut moves);
+        // Off-path roots first, so that a join below both kinds does not wait for them.
+        for (id, _) in roots.iter().filter(|(_, on)| !on) {
+            route.nodes.insert(*id, NodeRun::new(RunState::Dead, now));
+        }
+        for (id, _) in roots.iter().filter(|(_, on)| !on) {
+            route.advance_children(def, *id, content, now, &mut moves);
+        }
+        for (id, _) in roots.iter().filter(|(_, on)| *on) {
+            if !route.nodes.contains_key(id) {
+                route.enter(def, *id, content, now, &mut moves);
+            }
         }
         (route, moves)
     }
 
-    /// Enters a node: skipped at once when its condition holds, otherwise current with its
-    /// responsible users still to be looked up.
+    /// Enters a node. A task is skipped at once when its condition holds, otherwise current
+    /// with its responsible users still to be looked up. Events and gateways pass the case
+    /// on at once; receive tasks, timers and service tasks wait (nobody signs them).
     fn enter(
         &mut self,
         def: &Definition,
@@ -159,30 +206,65 @@ impl Route {
         moves: &mut Moves,
     ) {
         let Some(node) = def.node(id) else { return };
-        let skip = node
-            .spec
-            .autocomplete_condition
-            .as_deref()
-            .is_some_and(|c| expr::condition_holds(c, &def.fields, content));
-        self.nodes.insert(
-            id,
-            NodeRun {
-                state: RunState::Current,
-                candidates: None,
-                signers: Vec::new(),
-                chain: Vec::new(),
-                required_level: None,
-                entered_at: now,
-                taken: None,
-                error: None,
-            },
-        );
-        if skip {
-            self.finish(def, id, RunState::Skipped, content, now, moves);
+        let mut run = NodeRun::new(RunState::Current, now);
+        if !node.spec.kind.is_task() {
+            run.candidates = Some(Vec::new());
+        }
+        self.nodes.insert(id, run);
+        match &node.spec.kind {
+            NodeKind::Task => {
+                let skip = node
+                    .spec
+                    .autocomplete_condition
+                    .as_deref()
+                    .is_some_and(|c| expr::condition_holds(c, &def.fields, content));
+                if skip {
+                    self.finish(def, id, RunState::Skipped, content, now, moves);
+                }
+            }
+            NodeKind::Start { .. }
+            | NodeKind::End
+            | NodeKind::ParallelGateway
+            | NodeKind::TimerBoundary(_) => {
+                self.finish(def, id, RunState::Complete, content, now, moves)
+            }
+            NodeKind::ExclusiveGateway { default } => {
+                // A flow without a condition (other than the default) always holds, as
+                // the only flow out of a merging gateway does.
+                let chosen = node
+                    .children
+                    .iter()
+                    .filter(|c| Some(**c) != *default)
+                    .find(|c| match node.conditions.get(c) {
+                        Some(cond) => expr::condition_holds(cond, &def.fields, content),
+                        None => true,
+                    })
+                    .copied()
+                    .or(*default);
+                let Some(run) = self.nodes.get_mut(&id) else {
+                    return;
+                };
+                match chosen {
+                    Some(child) => {
+                        run.taken = Some(vec![child]);
+                        self.finish(def, id, RunState::Complete, content, now, moves);
+                    }
+                    None => {
+                        run.error = Some(format!(
+                            "No outgoing flow of gateway {id} has a condition that holds, and it \
+                             has no default flow."
+                        ))
+                    }
+                }
+            }
+            NodeKind::Receive(_) | NodeKind::Timer(_) | NodeKind::Service(_) => {}
         }
     }
 
-    /// Marks a node complete or skipped, then enters each child whose parents are all done.
+    /// Marks a node complete, skipped or off the path, then moves on to its children: a
+    /// child whose parents are all done (or off the path) is entered when the case reaches
+    /// it along some flow, and is off the path itself otherwise (dead-path elimination, so
+    /// that a join after an exclusive choice does not wait for the branch not taken).
     pub(crate) fn finish(
         &mut self,
         def: &Definition,
@@ -192,22 +274,68 @@ impl Route {
         now: DateTime<Utc>,
         moves: &mut Moves,
     ) {
+        let Some(node) = def.node(id) else { return };
         let Some(run) = self.nodes.get_mut(&id) else {
             return;
         };
         run.state = state;
         match state {
             RunState::Skipped => moves.skipped.push(id),
-            _ => moves.completed.push(id),
+            RunState::Dead | RunState::Current => {}
+            RunState::Complete => moves.completed.push(id),
         }
+        // A task that ends normally leaves its boundary timers behind.
+        if state != RunState::Dead && run.taken.is_none() {
+            let boundaries = |c: &&NodeId| {
+                def.node(**c)
+                    .is_some_and(|n| matches!(n.spec.kind, NodeKind::TimerBoundary(_)))
+            };
+            if node.children.iter().any(|c| boundaries(&c)) {
+                run.taken = Some(
+                    node.children
+                        .iter()
+                        .filter(|c| !boundaries(c))
+                        .copied()
+                        .collect(),
+                );
+            }
+        }
+        self.advance_children(def, id, content, now, moves);
+    }
+
+    fn advance_children(
+        &mut self,
+        def: &Definition,
+        id: NodeId,
+        content: &FieldContent,
+        now: DateTime<Utc>,
+        moves: &mut Moves,
+    ) {
         let Some(node) = def.node(id) else { return };
-        for child in node.children.clone() {
-            let ready = def
-                .parents(child)
-                .iter()
-                .all(|p| self.nodes.get(p).is_some_and(NodeRun::is_done));
-            if ready && !self.nodes.contains_key(&child) {
-                self.enter(def, child, content, now, moves);
+        for child in &node.children {
+            if self.nodes.contains_key(child) {
+                continue;
+            }
+            let parents = def.parents(*child);
+            let settled = |p: &NodeId| {
+                self.nodes
+                    .get(p)
+                    .is_some_and(|r| r.is_done() || r.state == RunState::Dead)
+            };
+            // A parent still to come: the child waits for it.
+            if !parents.iter().all(settled) {
+                continue;
+            }
+            let reached = parents.iter().any(|p| {
+                self.nodes.get(p).is_some_and(|r| {
+                    r.is_done() && r.taken.as_ref().is_none_or(|t| t.contains(child))
+                })
+            });
+            if reached {
+                self.enter(def, *child, content, now, moves);
+            } else {
+                self.nodes.insert(*child, NodeRun::new(RunState::Dead, now));
+                self.finish(def, *child, RunState::Dead, content, now, moves);
             }
         }
     }

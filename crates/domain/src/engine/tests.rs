@@ -921,3 +921,5 @@ fn a_cc_receiver_sees_what_the_sending_node_shows() {
     let creator = Abilities::of(&def, &case, UserId(1), Grants::default());
     assert_eq!(creator.visible.len(), 2);
 }
+
+mod bpmn;

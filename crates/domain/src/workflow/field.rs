@@ -252,6 +252,43 @@ impl FieldValue {
         }
     }
 
+    /// Converts a text value (an HTTP form parameter) for a field of type `t`: integers and
+    /// decimals as numerals, booleans as `true`/`false`, dates as ISO 8601 date-times or
+    /// plain dates (midnight UTC).
+    pub fn parse_text(t: DataType, field: &str, text: &str) -> Result<FieldValue> {
+        let trimmed = text.trim();
+        match t {
+            DataType::Bool => match trimmed.to_ascii_lowercase().as_str() {
+                "true" => Ok(FieldValue::Bool(true)),
+                "false" => Ok(FieldValue::Bool(false)),
+                _ => Self::parse(t, field, &Value::String(text.into())),
+            },
+            DataType::Int => match trimmed.parse::<i64>() {
+                Ok(i) => Ok(FieldValue::Int(i)),
+                Err(_) => Self::parse(t, field, &Value::String(text.into())),
+            },
+            DataType::Date => match chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d") {
+                Ok(d) => Ok(FieldValue::Date(
+                    d.and_time(chrono::NaiveTime::MIN).and_utc().fixed_offset(),
+                )),
+                Err(_) => Self::parse(t, field, &Value::String(trimmed.into())),
+            },
+            _ => Self::parse(t, field, &Value::String(text.into())),
+        }
+    }
+
+    /// Whether the value is of type `t` (FORMULA fields hold whatever their formula gives).
+    pub fn fits(&self, t: DataType) -> bool {
+        matches!(
+            (self, t),
+            (FieldValue::Text(_), DataType::Utf8)
+                | (FieldValue::Bool(_), DataType::Bool)
+                | (FieldValue::Int(_), DataType::Int)
+                | (FieldValue::Decimal(_), DataType::Decimal)
+                | (FieldValue::Date(_), DataType::Date)
+        )
+    }
+
     /// Whether the value counts as filled in for a required field (text must not be blank).
     pub fn is_filled(&self) -> bool {
         !matches!(self, FieldValue::Text(s) if s.trim().is_empty())

@@ -2,10 +2,10 @@
 //! [`NodeKind::Task`]; the other kinds come from BPMN 2.0 models (docs/bpmn.md): events,
 //! gateways, receive tasks, timers and HTTP service tasks.
 
-use crate::{FieldId, UserId};
+use crate::{FieldId, NodeId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The behaviour of a node. Stored as JSON beside the node (`workflow_nodes.behaviour`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +23,12 @@ pub enum NodeKind {
     /// Where a path ends; the case completes when nothing is current any more.
     End,
     /// Passes the case on along the first outgoing flow whose condition
-    /// ([`super::Node::conditions`]) holds, else along `default`. Several incoming flows
+    /// ([`super::Node::conditions`]) holds (a flow without one always holds), else along
+    /// `default`. Several incoming flows
     /// merge: it waits for those still on the case's path.
     ExclusiveGateway {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        default: Option<crate::NodeId>,
+        default: Option<NodeId>,
     },
     /// Splits along every outgoing flow; joins by waiting for every incoming one still on
     /// the case's path.
@@ -151,4 +152,44 @@ pub struct Shape {
     pub y: f64,
     pub width: f64,
     pub height: f64,
+}
+
+impl NodeKind {
+    /// The same kind with its references to nodes and fields translated (a copy of the
+    /// version). Ids without a translation are kept.
+    pub fn remapped(
+        &self,
+        nodes: &HashMap<NodeId, NodeId>,
+        fields: &HashMap<FieldId, FieldId>,
+    ) -> NodeKind {
+        let field = |f: &FieldId| fields.get(f).copied().unwrap_or(*f);
+        let trigger = |m: &MessageTrigger| MessageTrigger {
+            parameters: m
+                .parameters
+                .iter()
+                .map(|(p, f)| (p.clone(), field(f)))
+                .collect(),
+            body_field: m.body_field.as_ref().map(field),
+            run_as: m.run_as,
+        };
+        match self {
+            NodeKind::Start { message } => NodeKind::Start {
+                message: message.as_ref().map(trigger),
+            },
+            NodeKind::Receive(m) => NodeKind::Receive(trigger(m)),
+            NodeKind::ExclusiveGateway { default } => NodeKind::ExclusiveGateway {
+                default: default.map(|d| nodes.get(&d).copied().unwrap_or(d)),
+            },
+            NodeKind::Service(call) => NodeKind::Service(HttpCall {
+                body_fields: call.body_fields.iter().map(field).collect(),
+                result: call
+                    .result
+                    .iter()
+                    .map(|(p, f)| (p.clone(), field(f)))
+                    .collect(),
+                ..call.clone()
+            }),
+            other => other.clone(),
+        }
+    }
 }

@@ -5,13 +5,15 @@ pub mod expr;
 pub mod field;
 pub mod kind;
 pub mod node;
+pub mod runnable;
 
-pub use kind::{HttpCall, MessageTrigger, NodeKind, Shape, Timer};
 pub use field::{DataType, Field, FieldContent, FieldPatch, FieldValue, NewField};
+pub use kind::{HttpCall, MessageTrigger, NodeKind, Shape, Timer};
 pub use node::{
     Assignee, AssigneeChoice, CcTargets, FieldAccess, JobAssignment, JobAssignmentKind, Node,
     NodePatch, NodeSpec,
 };
+pub use runnable::check_runnable;
 
 use crate::{Error, FamilyId, OrgId, Result, WorkflowId};
 use chrono::{DateTime, Utc};

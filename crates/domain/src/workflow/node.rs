@@ -250,6 +250,7 @@ impl NodeSpec {
                 editable: field_set(&self.fields.editable),
                 visible: field_set(&self.fields.visible),
             },
+            kind: self.kind.remapped(nodes, fields),
             ..self.clone()
         }
     }
