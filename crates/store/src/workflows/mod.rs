@@ -6,6 +6,7 @@
 //! write transactions check rules against the same loaders the read API uses.
 
 mod copy;
+pub mod event_keys;
 mod fields;
 mod nodes;
 mod permissions;
