@@ -12,6 +12,7 @@ mod lookups;
 mod reads;
 mod records;
 mod serials;
+mod service_calls;
 
 pub use commands::NewDocument;
 pub(crate) use definitions::DefinitionCache;
