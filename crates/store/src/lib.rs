@@ -15,6 +15,7 @@ mod group_commit;
 pub mod identity;
 mod inline;
 pub mod oauth;
+pub mod questetra;
 pub mod rpa;
 pub mod sealed;
 pub mod secrets;
