@@ -10,7 +10,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sluice_domain::engine::{Case, Definition, Moves, Outcome, SignatureKind, Submission};
-use sluice_domain::workflow::{check_can_create_documents, Assignee, Workflow};
+use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind, Workflow};
 use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
 
@@ -39,7 +39,7 @@ const MAX_AGENTS: usize = 1000;
 
 /// Now, to the microsecond: what PostgreSQL keeps and what OmniBPM's datetimes show, so a
 /// time a client reads back (for `document/list`'s inclusive bounds) matches on SQLite too.
-fn micros_now() -> DateTime<Utc> {
+pub(super) fn micros_now() -> DateTime<Utc> {
     chrono::SubsecRound::trunc_subsecs(Utc::now(), 6)
 }
 
@@ -115,6 +115,7 @@ macro_rules! persist_case {
         update_document!($tx, before, case, $now);
         participants!($tx, case.id, participant_changes(before, case, $touched));
         sync_deadlines!($tx, $def, case, $signal);
+        sync_service_calls!($tx, $def, case, $now);
         if case.content != before.content {
             sqlx::query(
                 "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $2, $3)",
@@ -153,12 +154,13 @@ macro_rules! update_document {
     }};
 }
 
-/// Rewrites a document's pending deadlines (only for workflows that have some), waking the
-/// deadline worker through `$signal` (the store) when there are any.
+/// Rewrites a document's pending deadlines (only for workflows that have some: autocomplete
+/// deadlines, timer events, boundary timers), waking the deadline worker through `$signal`
+/// (the store) when there are any.
 macro_rules! sync_deadlines {
     ($tx:expr, $def:expr, $case:expr, $signal:expr) => {{
         let case: &Case = $case;
-        if $def.nodes.iter().any(|n| n.spec.autocomplete_deadline > 0) {
+        if $def.has_deadlines() {
             sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1")
                 .bind(case.id.0)
                 .execute(&mut *$tx)
@@ -183,9 +185,43 @@ macro_rules! sync_deadlines {
     }};
 }
 
+/// Keeps `document_service_calls` in step with the case's pending service calls (only for
+/// workflows with service tasks): rows of nodes no longer waiting go; a node that starts
+/// waiting gets a row due at `$now`; rows of nodes still waiting keep their attempts.
+macro_rules! sync_service_calls {
+    ($tx:expr, $def:expr, $case:expr, $now:expr) => {{
+        let case: &Case = $case;
+        if $def.has_service_tasks() {
+            let calls: Vec<NodeId> = case.service_calls(&$def);
+            let keep: Vec<i64> = calls.iter().map(|n| n.0).collect();
+            // The node ids are the version's, a handful: bound inline as numbers.
+            let sql = if keep.is_empty() {
+                "DELETE FROM document_service_calls WHERE doc_id = $1".to_string()
+            } else {
+                format!(
+                    "DELETE FROM document_service_calls WHERE doc_id = $1 AND node_id NOT IN ({})",
+                    keep.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                )
+            };
+            sqlx::query(&sql).bind(case.id.0).execute(&mut *$tx).await?;
+            for node in &keep {
+                sqlx::query(
+                    "INSERT INTO document_service_calls (doc_id, node_id, attempt, due_at) \
+                     VALUES ($1, $2, 0, $3) ON CONFLICT (doc_id, node_id) DO NOTHING",
+                )
+                .bind(case.id.0)
+                .bind(*node)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+    }};
+}
+
 /// The participant rows a change touches: users who start or stop acting, and `touched`
 /// (users who took part, with whether they signed).
-fn participant_changes(
+pub(super) fn participant_changes(
     before: &Case,
     case: &Case,
     touched: Vec<(UserId, bool)>,
@@ -403,6 +439,17 @@ macro_rules! insert_signature {
     }};
 }
 
+/// Whether `node` finished along a boundary timer (it took a timer boundary event).
+fn interrupted(def: &Definition, case: &Case, node: NodeId) -> bool {
+    let taken = case.route.nodes.get(&node).and_then(|r| r.taken.as_ref());
+    taken.is_some_and(|t| {
+        t.iter().any(|b| {
+            def.node(*b)
+                .is_some_and(|n| matches!(n.spec.kind, NodeKind::TimerBoundary(_)))
+        })
+    })
+}
+
 fn detail(outcome: &Outcome, extra: &Moves) -> super::SignatureDetail {
     let mut completed = outcome.moves.completed.clone();
     completed.extend(&extra.completed);
@@ -588,6 +635,7 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
             sync_deadlines!(tx, def, &case, Some(self));
+            sync_service_calls!(tx, def, &case, now);
             (workflow, serial)
         });
         let log_id = 0; // not read back: log ids are never shown
@@ -699,10 +747,10 @@ impl Store {
                 q
             }};
         }
-        // On PostgreSQL the batch is one statement, atomic by itself: without deadlines to
-        // rewrite it needs no transaction around it (two round trips fewer).
-        let has_deadlines = def.nodes.iter().any(|n| n.spec.autocomplete_deadline > 0);
-        if let (crate::db::Backend::Postgres(pool), false) = (&self.backend, has_deadlines) {
+        // On PostgreSQL the batch is one statement, atomic by itself: without deadlines or
+        // service calls to rewrite it needs no transaction around it (two round trips fewer).
+        let side_tables = def.has_deadlines() || def.has_service_tasks();
+        if let (crate::db::Backend::Postgres(pool), false) = (&self.backend, side_tables) {
             let q = bind_submit!(sqlx::query_scalar::<_, i64>(&sql));
             if q.fetch_one(pool).await? == 0 {
                 return Err(Error::Outdated.into());
@@ -723,6 +771,7 @@ impl Store {
                 return Err(Error::Outdated.into());
             }
             sync_deadlines!(tx, def, &case, Some(self));
+            sync_service_calls!(tx, def, &case, now);
             Ok((case.version, completed))
         })
     }
@@ -1150,13 +1199,20 @@ impl Store {
                 resolve_case!(tx, org, def, case, moves, now);
                 persist_case!(tx, def, &before, &case, now, Some(self));
                 let creator = Actor::new(case.creator, None);
+                // A timer event fired, a boundary timer interrupted its task, or a task
+                // skipped itself at its autocomplete deadline.
+                let (action, kind) = match def.node(node).map(|n| &n.spec.kind) {
+                    Some(NodeKind::Timer(_)) => ("timer", "timer"),
+                    Some(NodeKind::Task) if interrupted(&def, &case, node) => ("timer", "boundary"),
+                    _ => ("autocomplete", "deadline"),
+                };
                 log_entry!(
                     tx,
                     case.id,
                     creator,
-                    "autocomplete",
-                    "deadline",
-                    json!({"node": node.0, "autocompleted": moves.skipped}),
+                    action,
+                    kind,
+                    json!({"node": node.0, "autocompleted": moves.skipped, "completed": moves.completed}),
                     now
                 );
             }
@@ -1164,3 +1220,9 @@ impl Store {
         Ok(())
     }
 }
+
+// For the other command files (messages, service calls).
+pub(super) use {
+    load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
+    sync_service_calls, update_document,
+};

@@ -9,6 +9,7 @@ mod deadlines;
 mod definitions;
 mod inline;
 mod lookups;
+mod messages;
 mod reads;
 mod records;
 mod serials;
@@ -16,6 +17,7 @@ mod service_calls;
 
 pub use commands::NewDocument;
 pub(crate) use definitions::DefinitionCache;
+pub use messages::{ServiceCall, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use reads::{DocumentFilter, DocumentView};
 pub use records::{
     CcRecord, DocumentRecord, DocumentSummary, LogRecord, SignatureDetail, SignatureRecord,

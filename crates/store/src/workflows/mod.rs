@@ -8,6 +8,7 @@
 mod copy;
 pub mod event_keys;
 mod fields;
+mod import;
 mod nodes;
 mod permissions;
 mod versions;
@@ -17,12 +18,12 @@ pub use nodes::NodeReplaced;
 use chrono::{DateTime, Utc};
 use sluice_domain::workflow::{
     Assignee, CcTargets, DataType, Field, FieldAccess, JobAssignment, JobAssignmentKind, Node,
-    NodeSpec, Workflow,
+    NodeKind, NodeSpec, Shape, Workflow,
 };
 use sluice_domain::{
     DeptId, FamilyId, FieldId, GroupId, NodeId, OrgId, RankId, UserId, WorkflowId,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Ids bound per `IN (…)` query: far below what SQLite (32766) and PostgreSQL (65535) accept.
 pub(crate) const IDS_PER_QUERY: usize = 1000;
@@ -119,12 +120,16 @@ pub(crate) struct NodeRow {
     require_all_cc_response: bool,
     autocomplete_condition: Option<String>,
     autocomplete_deadline: i64,
+    kind: String,
+    behaviour: Option<String>,
+    bpmn_key: Option<String>,
+    shape: Option<String>,
 }
 
 pub(crate) const NODE_COLUMNS: &str = "id, org_id, workflow_id, note, n_sign, assignee_kind, \
      user_id, department_id, group_id, rank_id, reference_node_id, at_least_one_supervisor, \
      job_assignment_node_id, job_assignment_type, allow_cc, require_all_cc_response, \
-     autocomplete_condition, autocomplete_deadline";
+     autocomplete_condition, autocomplete_deadline, kind, behaviour, bpmn_key, shape";
 
 fn corrupt(what: String) -> crate::Error {
     crate::Error::Unexpected(anyhow::anyhow!("{what} in the database"))
@@ -150,6 +155,34 @@ impl NodeRow {
         })
     }
 
+    /// The stored behaviour (JSON of the kind; none for tasks), checked against `kind`.
+    fn kind(&self) -> crate::Result<NodeKind> {
+        let kind = match &self.behaviour {
+            None => NodeKind::Task,
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| corrupt(format!("node {} behaviour: {e}", self.id)))?,
+        };
+        if kind.code() != self.kind {
+            return Err(corrupt(format!(
+                "node {} of kind {} with a {} behaviour",
+                self.id,
+                self.kind,
+                kind.code()
+            )));
+        }
+        Ok(kind)
+    }
+
+    fn shape(&self) -> crate::Result<Option<Shape>> {
+        self.shape
+            .as_deref()
+            .map(|json| {
+                serde_json::from_str(json)
+                    .map_err(|e| corrupt(format!("node {} shape: {e}", self.id)))
+            })
+            .transpose()
+    }
+
     fn job_assignment(&self) -> crate::Result<Option<JobAssignment>> {
         let kind = JobAssignmentKind::parse(self.job_assignment_type.as_deref().unwrap_or(""))
             .map_err(|e| corrupt(format!("node {}: {e}", self.id)))?;
@@ -166,18 +199,44 @@ impl NodeRow {
 /// A CC target row: node, user, group, department (one of the three set).
 pub(crate) type CcRow = (i64, Option<i64>, Option<i64>, Option<i64>);
 
-/// Builds nodes from their rows, links (parent, child), CC targets and field access
+/// A link row: parent, child, condition of the flow.
+pub(crate) type LinkRow = (i64, i64, Option<String>);
+
+/// The stored forms of a node's kind: (`kind` code, `behaviour` JSON, none for tasks).
+pub(crate) fn behaviour(kind: &NodeKind) -> crate::Result<(&'static str, Option<String>)> {
+    let json = match kind {
+        NodeKind::Task => None,
+        other => Some(serde_json::to_string(other).map_err(anyhow::Error::from)?),
+    };
+    Ok((kind.code(), json))
+}
+
+/// The stored form of a shape.
+pub(crate) fn shape_json(shape: Option<&Shape>) -> crate::Result<Option<String>> {
+    shape
+        .map(|s| serde_json::to_string(s).map_err(|e| anyhow::Error::from(e).into()))
+        .transpose()
+}
+
+/// Builds nodes from their rows, links (parent, child, condition), CC targets and field access
 /// (node, field, code). Nodes keep the order of `rows`; children, targets and fields are
 /// sorted by id.
 pub(crate) fn assemble_nodes(
     rows: Vec<NodeRow>,
-    links: Vec<(i64, i64)>,
+    links: Vec<LinkRow>,
     ccs: Vec<CcRow>,
     access: Vec<(i64, i64, i64)>,
 ) -> crate::Result<Vec<Node>> {
     let mut children: HashMap<i64, Vec<NodeId>> = HashMap::new();
-    for (parent, child) in links {
+    let mut conditions: HashMap<i64, BTreeMap<NodeId, String>> = HashMap::new();
+    for (parent, child, condition) in links {
         children.entry(parent).or_default().push(NodeId(child));
+        if let Some(c) = condition {
+            conditions
+                .entry(parent)
+                .or_default()
+                .insert(NodeId(child), c);
+        }
     }
     let mut targets: HashMap<i64, CcTargets> = HashMap::new();
     for (node, user, group, dept) in ccs {
@@ -213,6 +272,8 @@ pub(crate) fn assemble_nodes(
             cc.users.sort();
             cc.groups.sort();
             cc.departments.sort();
+            let kind = r.kind()?;
+            let shape = r.shape()?;
             Ok(Node {
                 id: NodeId(r.id),
                 org_id: OrgId(r.org_id),
@@ -228,13 +289,12 @@ pub(crate) fn assemble_nodes(
                     autocomplete_condition: r.autocomplete_condition,
                     autocomplete_deadline: r.autocomplete_deadline,
                     fields: fields.remove(&r.id).unwrap_or_default(),
-                    // Persisted with the BPMN work (migration 0015).
-                    kind: Default::default(),
+                    kind,
                 },
                 children: kids,
-                conditions: Default::default(),
-                key: None,
-                shape: None,
+                conditions: conditions.remove(&r.id).unwrap_or_default(),
+                key: r.bpmn_key,
+                shape,
             })
         })
         .collect()
@@ -268,6 +328,36 @@ struct SpecRefs {
 }
 
 impl SpecRefs {
+    /// The directory objects whole specs name (an imported model's nodes); node and field
+    /// references stay inside the model and are not listed.
+    fn of_specs<'a>(specs: impl IntoIterator<Item = &'a NodeSpec>) -> SpecRefs {
+        let mut r = SpecRefs {
+            users: vec![],
+            groups: vec![],
+            departments: vec![],
+            ranks: vec![],
+            nodes: vec![],
+            fields: vec![],
+        };
+        for s in specs {
+            match s.assignee {
+                Assignee::User(u) => r.users.push(u.0),
+                Assignee::Group(g) => r.groups.push(g.0),
+                Assignee::Department(d) => r.departments.push(d.0),
+                Assignee::Supervisor { rank, .. } => r.ranks.push(rank.0),
+                Assignee::Creator | Assignee::Specified => {}
+            }
+            r.users.extend(s.cc_targets.users.iter().map(|u| u.0));
+            r.groups.extend(s.cc_targets.groups.iter().map(|g| g.0));
+            r.departments
+                .extend(s.cc_targets.departments.iter().map(|d| d.0));
+            if let Some(user) = s.kind.message().and_then(|m| m.run_as) {
+                r.users.push(user.0);
+            }
+        }
+        r
+    }
+
     fn of_patch(p: &sluice_domain::workflow::NodePatch) -> SpecRefs {
         use sluice_domain::workflow::AssigneeChoice as C;
         let mut r = SpecRefs {
@@ -352,8 +442,8 @@ macro_rules! load_nodes {
             .bind(wf)
             .fetch_all($ex)
             .await?;
-        let links: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT c.parent_id, c.child_id FROM workflow_node_children c \
+        let links: Vec<$crate::workflows::LinkRow> = sqlx::query_as(
+            "SELECT c.parent_id, c.child_id, c.condition FROM workflow_node_children c \
              JOIN workflow_nodes n ON n.id = c.parent_id \
              WHERE n.org_id = $1 AND n.workflow_id = $2",
         )
@@ -433,9 +523,22 @@ pub(crate) use all_users_group;
 
 /// Inserts a node with its CC targets (the "All Users" group when none are given) and field
 /// access; returns its id. Without `$with_refs`, the reference and job-assignment node ids
-/// are left empty (a copy sets them once every node exists).
+/// are left empty (a copy sets them once every node exists). `$key` and `$shape` are the
+/// BPMN element id and drawing (none for OmniBPM nodes).
 macro_rules! insert_node {
     ($tx:ident, $org:expr, $wf:expr, $spec:expr, $all_users:expr, $with_refs:expr) => {{
+        $crate::workflows::insert_node!(
+            $tx,
+            $org,
+            $wf,
+            $spec,
+            $all_users,
+            $with_refs,
+            None::<&str>,
+            None
+        )
+    }};
+    ($tx:ident, $org:expr, $wf:expr, $spec:expr, $all_users:expr, $with_refs:expr, $key:expr, $shape:expr) => {{
         use sluice_domain::workflow::Assignee;
         let spec: &sluice_domain::workflow::NodeSpec = $spec;
         let with_refs: bool = $with_refs;
@@ -457,13 +560,16 @@ macro_rules! insert_node {
             Assignee::Creator | Assignee::Specified => {}
         }
         let ja = spec.job_assignment;
+        let (kind_code, behaviour) = $crate::workflows::behaviour(&spec.kind)?;
+        let shape: Option<&sluice_domain::workflow::Shape> = $shape;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO workflow_nodes (org_id, workflow_id, note, n_sign, assignee_kind, \
              user_id, department_id, group_id, rank_id, reference_node_id, \
              at_least_one_supervisor, job_assignment_node_id, job_assignment_type, allow_cc, \
-             require_all_cc_response, autocomplete_condition, autocomplete_deadline) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-             RETURNING id",
+             require_all_cc_response, autocomplete_condition, autocomplete_deadline, kind, \
+             behaviour, bpmn_key, shape) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19, $20, $21) RETURNING id",
         )
         .bind($org.0)
         .bind($wf.0)
@@ -482,6 +588,10 @@ macro_rules! insert_node {
         .bind(spec.require_all_cc_response)
         .bind(&spec.autocomplete_condition)
         .bind(spec.autocomplete_deadline)
+        .bind(kind_code)
+        .bind(behaviour)
+        .bind($key)
+        .bind($crate::workflows::shape_json(shape)?)
         .fetch_one(&mut *$tx)
         .await?;
         let cc = &spec.cc_targets;

@@ -145,18 +145,34 @@ impl Store {
             let others = specs_except(&nodes, Some(id));
             rules::check_replacement(id, &spec, &others)?;
             let all_users = all_users_group!(tx, org);
-            let new = insert_node!(tx, org, workflow, &spec, all_users, true);
+            // The BPMN element id moves to the new node: free it first (it is unique).
+            if old.key.is_some() {
+                sqlx::query("UPDATE workflow_nodes SET bpmn_key = NULL WHERE id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let new = insert_node!(
+                tx,
+                org,
+                workflow,
+                &spec,
+                all_users,
+                true,
+                old.key.as_deref(),
+                old.shape.as_ref()
+            );
             sqlx::query(
-                "INSERT INTO workflow_node_children (parent_id, child_id) \
-                 SELECT $1, child_id FROM workflow_node_children WHERE parent_id = $2",
+                "INSERT INTO workflow_node_children (parent_id, child_id, condition) \
+                 SELECT $1, child_id, condition FROM workflow_node_children WHERE parent_id = $2",
             )
             .bind(new.0)
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO workflow_node_children (parent_id, child_id) \
-                 SELECT parent_id, $1 FROM workflow_node_children WHERE child_id = $2",
+                "INSERT INTO workflow_node_children (parent_id, child_id, condition) \
+                 SELECT parent_id, $1, condition FROM workflow_node_children WHERE child_id = $2",
             )
             .bind(new.0)
             .bind(id.0)

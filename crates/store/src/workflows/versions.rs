@@ -1,10 +1,9 @@
 //! Workflow versions and families: create, copy, rename, finalize, activate, hide, delete.
 
-use super::{all_users_group, workflow_in, WorkflowRow, WORKFLOW_SELECT};
+use super::{workflow_in, WorkflowRow, WORKFLOW_SELECT};
 use crate::{Result, Store};
-use chrono::Utc;
 use sluice_domain::workflow::{self as rules, Workflow};
-use sluice_domain::{Error, FamilyId, OrgId, WorkflowId};
+use sluice_domain::{Error, OrgId, WorkflowId};
 
 /// Creates a family named `$name` (checked free) with its default permission: "All Users"
 /// may create documents. Returns its id.
@@ -18,7 +17,7 @@ macro_rules! create_family {
             name
         );
         if taken > 0 {
-            return Err(Error::DuplicateName.into());
+            return Err(sluice_domain::Error::DuplicateName.into());
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO workflow_families (org_id, name) VALUES ($1, $2) RETURNING id",
@@ -27,7 +26,7 @@ macro_rules! create_family {
         .bind(name)
         .fetch_one(&mut *$tx)
         .await?;
-        let all_users = all_users_group!($tx, $org);
+        let all_users = $crate::workflows::all_users_group!($tx, $org);
         sqlx::query(
             "INSERT INTO workflow_permissions (family_id, group_id, is_creatable) \
              VALUES ($1, $2, TRUE)",
@@ -36,9 +35,10 @@ macro_rules! create_family {
         .bind(all_users.0)
         .execute(&mut *$tx)
         .await?;
-        FamilyId(id)
+        sluice_domain::FamilyId(id)
     }};
 }
+pub(crate) use create_family;
 
 /// Inserts a version of a family; returns its id.
 macro_rules! insert_version {
@@ -52,12 +52,13 @@ macro_rules! insert_version {
         .bind($version)
         .bind($complete)
         .bind($active)
-        .bind(Utc::now())
+        .bind(chrono::Utc::now())
         .fetch_one(&mut *$tx)
         .await?;
-        WorkflowId(id)
+        sluice_domain::WorkflowId(id)
     }};
 }
+pub(crate) use insert_version;
 
 /// Holds the family's row lock until the transaction ends (PostgreSQL; SQLite has a single
 /// writer anyway), so versions of one family are numbered, activated and deleted one
@@ -70,6 +71,7 @@ macro_rules! lock_family {
             .await?;
     };
 }
+pub(crate) use lock_family;
 
 impl Store {
     /// One version of a workflow of the organization (hidden ones included).
@@ -179,10 +181,25 @@ impl Store {
         self.workflow(org, id).await
     }
 
-    /// Finalizes a version: its nodes and fields can no longer change.
+    /// Finalizes a version: its nodes and fields can no longer change. Refused when the
+    /// version could not run (`check_runnable`: BPMN gateways, events and service tasks).
     pub async fn finalize_workflow(&self, org: OrgId, id: WorkflowId) -> Result<Workflow> {
         write_tx!(self, |tx| {
-            workflow_in!(&mut *tx, org, id);
+            // Locked like an edit, so no edit slips in between the check and the flag.
+            sqlx::query(
+                "UPDATE workflows SET is_complete = is_complete WHERE org_id = $1 AND id = $2",
+            )
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+            let w = workflow_in!(&mut *tx, org, id);
+            if !w.is_complete {
+                let fields = super::load_fields!(&mut *tx, org, id);
+                let nodes = super::load_nodes!(&mut *tx, org, id);
+                rules::check_runnable(&nodes, &fields)?;
+                super::event_keys::insert_event_keys!(tx, org, id, &nodes);
+            }
             sqlx::query("UPDATE workflows SET is_complete = TRUE WHERE id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
