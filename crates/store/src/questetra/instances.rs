@@ -312,6 +312,41 @@ impl Store {
         self.instance_of(org, row, with_data).await
     }
 
+    /// The listed cases the viewer sees, in the order given, each with its routing state.
+    pub(crate) async fn process_instances_by_id(
+        &self,
+        org: OrgId,
+        viewer: Viewer,
+        ids: &[i64],
+    ) -> Result<Vec<(ProcessInstance, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{HELD} {SELECT} {FROM} AND d.id IN ({})",
+            crate::identity::placeholders(4, ids.len())
+        );
+        let rows: Vec<Row> = read!(self, |db| {
+            let mut q = sqlx::query_as(&sql)
+                .bind(org.0)
+                .bind(viewer.user_id())
+                .bind(viewer.sees_all());
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(db).await?
+        });
+        let mut by_id: HashMap<i64, Row> = rows.into_iter().map(|r| (r.id, r)).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) = by_id.remove(id) {
+                let route = row.route.clone();
+                out.push((self.instance_of(org, row, false).await?, route));
+            }
+        }
+        Ok(out)
+    }
+
     async fn instance_row(&self, org: OrgId, viewer: Viewer, id: DocId) -> Result<Row> {
         let sql = format!("{HELD} {SELECT} {FROM} AND d.id = $4");
         let row: Option<Row> = read!(self, |db| {

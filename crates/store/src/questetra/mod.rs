@@ -6,10 +6,12 @@
 mod authorities;
 mod instances;
 mod models;
+mod workitems;
 
 pub use authorities::{ProcessAuthority, ProcessAuthorityKind};
 pub use instances::{InstanceFilter, InstanceOrder, ProcessInstance, ProcessState};
 pub use models::{ProcessModel, StartActivity};
+pub use workitems::{Workitem, MAX_WORKITEMS};
 
 /// Who reads: a user of the organization, or the organization's own client (`None`), which
 /// sees every case as an administrator does.

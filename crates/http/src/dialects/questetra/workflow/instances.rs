@@ -2,7 +2,7 @@
 //! delete, stars, file download) and `/API/PE/ProcessInstance/start`.
 
 use super::super::wire::{self, ok, Caller, Params, QError, QResult};
-use super::{criteria, render, viewer, workitem_id};
+use super::{criteria, render, viewer};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
@@ -211,31 +211,12 @@ pub(crate) async fn start(State(app): State<AppState>, caller: Caller, p: Params
         .process_instance(caller.org.id, viewer(&caller), id)
         .await
         .map_err(store_err)?;
-    let name = doc
+    let node_name = doc
         .def
         .node(node)
         .map(|n| n.spec.note.clone())
         .unwrap_or_default();
-    let mut w = render::process_instance(&pi);
-    if let Some(o) = w.as_object_mut() {
-        o.remove("data");
-        o.remove("activeTokenNodeName");
-    }
-    w["id"] = json!(workitem_id(id.0, index));
-    w["nodeName"] = json!(name);
-    w["nodeNumber"] = json!(node.0);
-    w["state"] = json!(state);
-    w["allocatedQuserId"] = json!(user.0);
-    w["allocatedQuserName"] = json!(pi.creator_name);
-    w["allocatedQgroupId"] = json!(pi.creator_unit_id);
-    w["allocatedQgroupName"] = json!(pi.creator_unit_name);
-    w["startDatetime"] = json!(render::datetime(&pi.started_at));
-    w["allocateDatetime"] = w["startDatetime"].clone();
-    w["offerDatetime"] = w["startDatetime"].clone();
-    w["endDatetime"] = json!(null);
-    w["failType"] = json!(null);
-    w["swimlaneType"] = json!(null);
-    w["timeLimitDatetime"] = json!(null);
-    w["read"] = json!(true);
+    let name = pi.creator_name.clone();
+    let w = render::workitem(&pi, node.0, &node_name, index, state, Some((user.0, &name)));
     ok(json!({"workitem": w}))
 }

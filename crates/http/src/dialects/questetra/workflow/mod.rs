@@ -7,6 +7,7 @@ mod criteria;
 mod instances;
 mod models;
 mod render;
+mod workitems;
 mod xml;
 
 use super::wire::{self, Caller};
@@ -53,6 +54,10 @@ pub(crate) fn router() -> Router<AppState> {
             get(instances::file_download),
         ),
         ("/API/PE/ProcessInstance/start", post(instances::start)),
+        (
+            "/API/PE/Workitem/listAllocated",
+            get(workitems::list_allocated),
+        ),
         ("/API/Admin/ProcessModel/list", get(models::list_all)),
         (
             "/API/PE/ProcessModel/listStartable",

@@ -207,3 +207,38 @@ pub(crate) fn process_instances_csv(list: &[ProcessInstance]) -> String {
     }
     out
 }
+
+/// Workitem: node `node_id` (named `node_name`, at `node_index` in its version) of case
+/// `p`, in `state`, allocated to the user `allocated` (id and name).
+pub(crate) fn workitem(
+    p: &ProcessInstance,
+    node_id: i64,
+    node_name: &str,
+    node_index: usize,
+    state: &str,
+    allocated: Option<(i64, &str)>,
+) -> Value {
+    let mut w = process_instance(p);
+    if let Some(o) = w.as_object_mut() {
+        o.remove("data");
+        o.remove("activeTokenNodeName");
+    }
+    let started = datetime(&p.started_at);
+    w["id"] = json!(super::workitem_id(p.id.0, node_index));
+    w["nodeName"] = json!(node_name);
+    w["nodeNumber"] = json!(node_id);
+    w["state"] = json!(state);
+    w["allocatedQuserId"] = json!(allocated.map(|a| a.0));
+    w["allocatedQuserName"] = json!(allocated.map(|a| a.1));
+    w["allocatedQgroupId"] = json!(null);
+    w["allocatedQgroupName"] = json!(null);
+    w["startDatetime"] = json!(started);
+    w["allocateDatetime"] = json!(started);
+    w["offerDatetime"] = json!(started);
+    w["endDatetime"] = json!(null);
+    w["failType"] = json!(null);
+    w["swimlaneType"] = json!(null);
+    w["timeLimitDatetime"] = json!(null);
+    w["read"] = json!(true);
+    w
+}

@@ -1,0 +1,70 @@
+//! Work items (Questetra's Workitem): one node of one running case that a user must sign.
+//! Found through `document_participants.is_current` (indexed per user), then the node runs
+//! of each case's routing state that await the user.
+
+use super::instances::ProcessInstance;
+use super::Viewer;
+use crate::{Result, Store};
+use sluice_domain::engine::Route;
+use sluice_domain::{OrgId, UserId, WorkflowId};
+
+/// Most work items one list answers.
+pub const MAX_WORKITEMS: i64 = 1000;
+
+/// A node of a case allocated to a user.
+#[derive(Debug, Clone)]
+pub struct Workitem {
+    pub instance: ProcessInstance,
+    pub node_id: i64,
+    pub node_name: String,
+    /// The node's position in its version (part of the work item's id).
+    pub node_index: usize,
+}
+
+impl Store {
+    /// The nodes of running cases that await `user` (My Tasks), newest case first.
+    pub async fn allocated_workitems(&self, org: OrgId, user: UserId) -> Result<Vec<Workitem>> {
+        let viewer = Viewer {
+            user: Some(user),
+            admin: false,
+        };
+        let ids: Vec<i64> = read!(self, |db| {
+            sqlx::query_scalar(
+                "SELECT d.id FROM document_participants p JOIN documents d ON d.id = p.doc_id \
+                 WHERE p.user_id = $2 AND p.is_current AND d.org_id = $1 \
+                 AND d.status = 'processing' ORDER BY d.id DESC LIMIT $3",
+            )
+            .bind(org.0)
+            .bind(user.0)
+            .bind(MAX_WORKITEMS)
+            .fetch_all(db)
+            .await?
+        });
+        let instances = self.process_instances_by_id(org, viewer, &ids).await?;
+        let mut out = Vec::new();
+        for (instance, route) in instances {
+            let def = self
+                .definition(org, WorkflowId(instance.workflow_id.0))
+                .await?;
+            let route: Route = match serde_json::from_str(&route) {
+                Ok(r) => r,
+                Err(_) => continue,
+            };
+            for (node, run) in route.current() {
+                if !run.awaits(user) {
+                    continue;
+                }
+                let Some(index) = def.nodes.iter().position(|n| n.id == *node) else {
+                    continue;
+                };
+                out.push(Workitem {
+                    instance: instance.clone(),
+                    node_id: node.0,
+                    node_name: def.nodes[index].spec.note.clone(),
+                    node_index: index,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
