@@ -40,6 +40,19 @@ both! {
         assert_ne!(first_id, v["workitems"][0]["id"]);
         assert_eq!(w.as_("bob").get_ok(MINE, &[]).await, json!({"count": 0, "workitems": []}));
 
+        // A star on a task stars its case.
+        let wid = first_id.to_string();
+        alice.post_ok("/API/OR/Workitem/Star/add", &[("workitemId", &wid)]).await;
+        assert_eq!(alice.get_ok(MINE, &[]).await["workitems"][1]["starred"], true);
+        let pi = alice.get_ok("/API/OR/ProcessInstance/view", &[("processInstanceId", &a.to_string())]).await;
+        assert_eq!(pi["processInstance"]["starred"], true);
+        alice.post_ok("/API/OR/Workitem/Star/remove", &[("workitemId", &wid)]).await;
+        assert_eq!(alice.get_ok(MINE, &[]).await["workitems"][1]["starred"], false);
+        let (_, _, input) = w.as_("carol").post_err("/API/OR/Workitem/Star/add", &[("workitemId", &wid)]).await;
+        assert_eq!(input, json!("workitemId"));
+        let (_, _, input) = alice.post_err("/API/OR/Workitem/Star/add", &[("workitemId", "x")]).await;
+        assert_eq!(input, json!("workitemId"));
+
         // Alice signs A: it moves to Bob, with a work item id of its own.
         submit(&app, &w.co.org, a, w.users[0], json!({})).await;
         assert_eq!(nodes(&alice.get_ok(MINE, &[]).await), vec![(b, "Apply".into())]);

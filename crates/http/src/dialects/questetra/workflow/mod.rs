@@ -58,6 +58,8 @@ pub(crate) fn router() -> Router<AppState> {
             "/API/PE/Workitem/listAllocated",
             get(workitems::list_allocated),
         ),
+        ("/API/OR/Workitem/Star/add", post(workitems::star_add)),
+        ("/API/OR/Workitem/Star/remove", post(workitems::star_remove)),
         ("/API/Admin/ProcessModel/list", get(models::list_all)),
         (
             "/API/PE/ProcessModel/listStartable",

@@ -1,11 +1,12 @@
 //! Workitem: `/API/PE/Workitem/listAllocated` (My Tasks: the nodes of running cases that
 //! await the caller).
 
-use super::super::wire::{ok, Caller, QError, QResult};
-use super::render;
+use super::super::wire::{self, ok, Caller, Params, QError, QResult};
+use super::{render, viewer};
 use crate::AppState;
 use axum::extract::State;
 use serde_json::json;
+use sluice_domain::DocId;
 
 /// `GET /API/PE/Workitem/listAllocated`: at most `MAX_WORKITEMS`, newest case first.
 pub(crate) async fn list_allocated(State(app): State<AppState>, caller: Caller) -> QResult {
@@ -36,4 +37,28 @@ pub(crate) async fn list_allocated(State(app): State<AppState>, caller: Caller) 
         })
         .collect();
     ok(json!({"count": list.len(), "workitems": list}))
+}
+
+/// The case of a work item id (see `workitem_id`).
+fn case_of(p: &Params) -> Result<DocId, QError> {
+    Ok(DocId(p.required_id("workitemId")? >> 21))
+}
+
+async fn star(app: &AppState, caller: &Caller, p: &Params, on: bool) -> QResult {
+    let doc = case_of(p)?;
+    app.store
+        .star_process_instance(caller.org.id, viewer(caller), doc, on)
+        .await
+        .map_err(|e| QError::store(e, &[("Process ", "workitemId")]))?;
+    wire::done()
+}
+
+/// `POST /API/OR/Workitem/Star/add` (workitemId): stars the task's case.
+pub(crate) async fn star_add(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
+    star(&app, &caller, &p, true).await
+}
+
+/// `POST /API/OR/Workitem/Star/remove` (workitemId).
+pub(crate) async fn star_remove(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
+    star(&app, &caller, &p, false).await
 }
