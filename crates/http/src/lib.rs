@@ -9,6 +9,7 @@ mod dialects;
 mod native;
 mod oauth2;
 mod observability;
+pub mod service_tasks;
 
 use axum::Router;
 use sluice_store::Store;

@@ -126,6 +126,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tokio::spawn(store.clone().run_bot_worker());
     tokio::spawn(store.clone().run_scheduler());
     tokio::spawn(sluice_http::run_callback_worker(store.clone()));
+    tokio::spawn(sluice_http::service_tasks::run(store.clone()));
     let app = sluice_http::router(AppState {
         store: store.clone(),
         secret_key: Arc::new(boot.secret_key),

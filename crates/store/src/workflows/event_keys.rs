@@ -115,8 +115,6 @@ fn place(org: i64, hash: &str) -> String {
 /// inside the caller's write transaction (finalize, import); nodes already keyed are left
 /// alone, so calling it twice is harmless. Usage:
 /// `insert_event_keys!(tx, org, workflow_id, &nodes)` with `nodes: &[Node]` (final ids).
-// Allowed unused until finalize and import call it (issue 5, H1).
-#[allow(unused_macros)]
 macro_rules! insert_event_keys {
     ($tx:ident, $org:expr, $wf:expr, $nodes:expr) => {{
         let org: sluice_domain::OrgId = $org;
@@ -164,11 +162,9 @@ macro_rules! insert_event_keys {
         }
     }};
 }
-#[allow(unused_imports)]
 pub(crate) use insert_event_keys;
 
 /// A key row of another version, for [`insert_event_keys!`].
-#[allow(dead_code)]
 #[derive(sqlx::FromRow)]
 pub(crate) struct Inherited {
     pub bpmn_key: Option<String>,
@@ -179,7 +175,6 @@ pub(crate) struct Inherited {
 }
 
 /// The HTTP-triggered nodes: id, kind and BPMN key.
-#[allow(dead_code)]
 pub(crate) fn event_nodes(nodes: &[Node]) -> Vec<(NodeId, EventKind, Option<&str>)> {
     nodes
         .iter()
