@@ -114,7 +114,7 @@ impl Store {
         let title = def.workflow.name.clone();
         let reserved = self.reserved_serial(org, now).await?;
         // The transaction's error is looked at (a lost idempotency race), not passed on.
-        let created: Result<DocId> = async {
+        let created: Result<(DocId, bool)> = async {
             Ok(write_tx!(self, |tx| {
             // Shared lock on PostgreSQL, as document/create: a concurrent delete or
             // inactivation of the version waits for this case.
@@ -128,6 +128,25 @@ impl Store {
             .await?;
             if still_active != Some(true) {
                 return Err(Error::not_found("Active workflow of family", family).into());
+            }
+            if let Some(key) = idempotency {
+                sqlx::query("DELETE FROM message_start_keys WHERE created_at < $1")
+                    .bind(now - Duration::hours(IDEMPOTENCY_HOURS))
+                    .execute(&mut *tx)
+                    .await?;
+                // SQLite's one writer sees an earlier start here even before its group
+                // commits; PostgreSQL's concurrent one is caught by the key's primary key.
+                let earlier: Option<i64> = sqlx::query_scalar(
+                    "SELECT doc_id FROM message_start_keys WHERE node_id = $1 AND \
+                     idempotency_key = $2",
+                )
+                .bind(start.0)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(doc) = earlier {
+                    return Ok((DocId(doc), false));
+                }
             }
             let serial = match &reserved {
                 Some(serial) => serial.clone(),
@@ -167,10 +186,6 @@ impl Store {
             .await?;
             case.id = DocId(id);
             if let Some(key) = idempotency {
-                sqlx::query("DELETE FROM message_start_keys WHERE created_at < $1")
-                    .bind(now - Duration::hours(IDEMPOTENCY_HOURS))
-                    .execute(&mut *tx)
-                    .await?;
                 let inserted = sqlx::query(
                     "INSERT INTO message_start_keys (org_id, node_id, idempotency_key, doc_id, \
                      created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -213,12 +228,12 @@ impl Store {
             );
             sync_deadlines!(tx, def, &case, Some(self));
             sync_service_calls!(tx, def, &case, now);
-            case.id
+            (case.id, true)
         }))
         }
         .await;
         match created {
-            Ok(doc) => Ok((doc, true)),
+            Ok(done) => Ok(done),
             Err(crate::Error::Domain(Error::Conflict(m))) if m == KEY_TAKEN => {
                 let key = idempotency.unwrap_or_default();
                 match self.started_by_key(start, key, now).await? {
@@ -383,8 +398,8 @@ impl Store {
     }
 
     /// A service call answered: `values` (from its result mapping) are written and the case
-    /// moves on. Returns the case's new version. A conflict when the case no longer waits
-    /// there (cancelled meanwhile, say).
+    /// moves on. Returns the case's new version. A conflict when no call is pending there
+    /// (the case moved on or was cancelled meanwhile, the call failed for good).
     pub async fn service_call_succeeded(
         &self,
         org: OrgId,
@@ -395,6 +410,20 @@ impl Store {
         let now = micros_now();
         Ok(write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
+            // Only a pending call is answered: not one that failed for good, or whose case
+            // moved on meanwhile.
+            let pending = scalar_i64!(
+                &mut *tx,
+                "SELECT COUNT(*) FROM document_service_calls WHERE doc_id = $1 AND node_id = $2",
+                doc.0,
+                node.0
+            );
+            if pending == 0 {
+                return Err(Error::conflict(format!(
+                    "Document {doc} has no call pending at service task {node}."
+                ))
+                .into());
+            }
             let mut case = record.case;
             let def = self.definition(org, case.workflow_id).await?;
             let before = case.clone();
