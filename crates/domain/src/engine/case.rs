@@ -193,16 +193,29 @@ impl Case {
             .collect()
     }
 
-    /// `user` signs every current node they may sign, writing `values` (only fields those
-    /// nodes make editable; each checked against its type). Required fields of those nodes
-    /// must be filled afterwards, and the nodes this step assigns must have their agents.
-    pub fn submit(
+    /// Saves `values` without signing (a task form's draft): only fields the current nodes
+    /// of `user` make editable, each checked against its type. Required fields may stay
+    /// empty until the submit. Returns the fields written.
+    pub fn save(
         &mut self,
         def: &Definition,
         user: UserId,
         values: &Submission,
-        now: DateTime<Utc>,
-    ) -> Result<Outcome> {
+    ) -> Result<Vec<FieldId>> {
+        let (_, content) = self.edited(def, user, values)?;
+        self.content = content;
+        self.version += 1;
+        Ok(values.keys().copied().collect())
+    }
+
+    /// The nodes `user` may sign now and the content with `values` written (fields those
+    /// nodes make editable, checked against their types), formulas recomputed.
+    fn edited(
+        &self,
+        def: &Definition,
+        user: UserId,
+        values: &Submission,
+    ) -> Result<(Vec<NodeId>, FieldContent)> {
         self.check_processing()?;
         let nodes = self.awaiting(user);
         if nodes.is_empty() {
@@ -211,16 +224,11 @@ impl Case {
                 self.id
             )));
         }
-        let specs: Vec<_> = nodes.iter().filter_map(|n| def.node(*n)).collect();
-        let editable: BTreeSet<FieldId> = specs
+        let editable: BTreeSet<FieldId> = nodes
             .iter()
+            .filter_map(|n| def.node(*n))
             .flat_map(|n| n.spec.fields.editable.iter().copied())
             .collect();
-        let required: BTreeSet<FieldId> = specs
-            .iter()
-            .flat_map(|n| n.spec.fields.required.iter().copied())
-            .collect();
-
         let mut content = self.content.clone();
         for (id, raw) in values {
             let field = def.field(*id).filter(|f| f.is_active).ok_or_else(|| {
@@ -245,6 +253,25 @@ impl Case {
             }
         }
         expr::recalculate(&def.fields, &mut content);
+        Ok((nodes, content))
+    }
+
+    /// `user` signs every current node they may sign, writing `values` (only fields those
+    /// nodes make editable; each checked against its type). Required fields of those nodes
+    /// must be filled afterwards, and the nodes this step assigns must have their agents.
+    pub fn submit(
+        &mut self,
+        def: &Definition,
+        user: UserId,
+        values: &Submission,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome> {
+        let (nodes, content) = self.edited(def, user, values)?;
+        let specs: Vec<_> = nodes.iter().filter_map(|n| def.node(*n)).collect();
+        let required: BTreeSet<FieldId> = specs
+            .iter()
+            .flat_map(|n| n.spec.fields.required.iter().copied())
+            .collect();
         let missing: Vec<&str> = required
             .iter()
             .filter(|f| !content.get(f).is_some_and(FieldValue::is_filled))

@@ -479,3 +479,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_saved_draft_writes_editable_fields_without_signing() {
+    let mut def = approval("amount > 100");
+    def.nodes[1].spec.fields.editable.insert(FieldId(1));
+    def.nodes[1].spec.fields.visible.insert(FieldId(1));
+    let mut case = start(&def, 1);
+    let values: Submission = BTreeMap::from([(FieldId(1), json!(12))]);
+    assert_eq!(
+        case.save(&def, UserId(1), &values).unwrap(),
+        vec![FieldId(1)]
+    );
+    assert_eq!(case.version, 2);
+    assert_eq!(current(&case), vec![2]);
+    assert_eq!(case.content[&FieldId(1)], FieldValue::Int(12));
+    // Not editable, not responsible, wrong type: refused, unchanged.
+    let before = case.clone();
+    let text: Submission = BTreeMap::from([(FieldId(2), json!("x"))]);
+    assert!(case.save(&def, UserId(1), &text).is_err());
+    assert!(case.save(&def, UserId(9), &values).is_err());
+    let wrong: Submission = BTreeMap::from([(FieldId(1), json!("twelve"))]);
+    assert!(case.save(&def, UserId(1), &wrong).is_err());
+    assert_eq!(case, before);
+}
