@@ -1,1 +1,184 @@
-//! (tests to come)
+//! BPMN service tasks through the background worker, against a local endpoint: results
+//! mapped into fields, retries then a visible error, an endpoint that is down, a wrong
+//! result type, and a pending call that survives a restart.
+
+use crate::both;
+use crate::helpers::TestApp;
+use crate::questetra_events::{call, model, Model};
+use axum::routing::post;
+use axum::{Json, Router};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sluice_domain::engine::RunState;
+use sluice_domain::{DocId, OrgId};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What the endpoint received, in order.
+type Seen = Arc<Mutex<Vec<Value>>>;
+
+/// A local endpoint: `/ok` answers a ticket, `/fail` a 500, `/bad` a wrong type.
+async fn endpoint() -> (String, Seen) {
+    let seen: Seen = Default::default();
+    let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
+    let app = Router::new()
+        .route(
+            "/ok",
+            post(move |Json(v): Json<Value>| async move {
+                a.lock().unwrap().push(v);
+                Json(json!({"ticket": {"id": "T-1"}, "n": 5}))
+            }),
+        )
+        .route(
+            "/fail",
+            post(move |Json(v): Json<Value>| async move {
+                b.lock().unwrap().push(v);
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            }),
+        )
+        .route(
+            "/bad",
+            post(move |Json(v): Json<Value>| async move {
+                c.lock().unwrap().push(v);
+                Json(json!({"ticket": {"id": "T-1"}, "n": "five"}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (url, seen)
+}
+
+fn process(url: &str, retries: u32) -> String {
+    format!(
+        r#"<bpmn:process id="Tickets" name="Tickets">
+  <bpmn:extensionElements>
+    <sluice:field name="Note" type="UTF8"/>
+    <sluice:field name="Ticket" type="UTF8"/>
+    <sluice:field name="N" type="INT"/>
+  </bpmn:extensionElements>
+  <bpmn:startEvent id="Go"><bpmn:messageEventDefinition/></bpmn:startEvent>
+  <bpmn:serviceTask id="Open" sluice:method="POST" sluice:url="{url}"
+      sluice:bodyFields="Note" sluice:retries="{retries}" sluice:backoff="1">
+    <bpmn:extensionElements>
+      <sluice:result pointer="/ticket/id" field="Ticket"/>
+      <sluice:result pointer="/n" field="N"/>
+    </bpmn:extensionElements>
+  </bpmn:serviceTask>
+  <bpmn:userTask id="Check" name="Check"/>
+  <bpmn:endEvent id="End"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="Go" targetRef="Open"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="Open" targetRef="Check"/>
+  <bpmn:sequenceFlow id="f3" sourceRef="Check" targetRef="End"/>
+</bpmn:process>"#
+    )
+}
+
+/// Lets the worker call loopback endpoints and runs it on `app`.
+fn worker(app: &TestApp) {
+    let mut settings = app.store.rpa_settings();
+    settings.callback_allow_private = true;
+    app.store.configure_rpa(settings);
+    tokio::spawn(sluice_http::service_tasks::run(app.store.clone()));
+}
+
+async fn start(app: &TestApp, m: &Model) -> i64 {
+    let path = format!(
+        "/System/Event/MessageStart/{}/Go/start?key={}&Note=hello",
+        m.family,
+        m.key("Go")
+    );
+    let (s, t) = call(app, Method::POST, &path, None, "", None).await;
+    assert_eq!(s, 200, "{t}");
+    t.parse().unwrap()
+}
+
+/// Waits (polling the store, at most 20 s) until the node `key` of case `doc` is done or
+/// shows an error; returns the case.
+async fn settled(app: &TestApp, m: &Model, doc: i64, key: &str) -> sluice_domain::engine::Case {
+    let node = sluice_domain::NodeId(m.import["nodes"][key].as_i64().unwrap());
+    for _ in 0..400 {
+        let case = app
+            .store
+            .service_call_case(OrgId(m.org.id), DocId(doc))
+            .await
+            .unwrap();
+        let run = &case.route.nodes[&node];
+        if run.state != RunState::Current || run.error.is_some() {
+            return case;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the service call never settled");
+}
+
+both! {
+    async fn a_call_maps_its_results_and_moves_on(app) {
+        let (url, seen) = endpoint().await;
+        worker(&app);
+        let m = model(&app, "SVC", &process(&format!("{url}/ok"), 0)).await;
+        let doc = start(&app, &m).await;
+        let case = settled(&app, &m, doc, "Open").await;
+        let check = sluice_domain::NodeId(m.import["nodes"]["Check"].as_i64().unwrap());
+        assert_eq!(case.route.nodes[&check].state, RunState::Current);
+        let f = |n: &str| sluice_domain::FieldId(m.field(n).parse().unwrap());
+        assert_eq!(case.content[&f("Ticket")].to_json(), json!("T-1"));
+        assert_eq!(case.content[&f("N")].to_json(), json!(5));
+        assert_eq!(seen.lock().unwrap().clone(), vec![json!({"Note": "hello"})]);
+    }
+
+    async fn failures_are_retried_then_shown(app) {
+        let (url, seen) = endpoint().await;
+        worker(&app);
+        let m = model(&app, "SVF", &process(&format!("{url}/fail"), 1)).await;
+        let doc = start(&app, &m).await;
+        let case = settled(&app, &m, doc, "Open").await;
+        let open = sluice_domain::NodeId(m.import["nodes"]["Open"].as_i64().unwrap());
+        let run = &case.route.nodes[&open];
+        assert_eq!(run.state, RunState::Current);
+        assert!(run.error.as_deref().unwrap().contains("500"), "{:?}", run.error);
+        // The first call and one retry, no more.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    async fn a_wrong_result_type_and_a_dead_endpoint_fail(app) {
+        let (url, _) = endpoint().await;
+        worker(&app);
+        let m = model(&app, "SVB", &process(&format!("{url}/bad"), 0)).await;
+        let doc = start(&app, &m).await;
+        let case = settled(&app, &m, doc, "Open").await;
+        let open = sluice_domain::NodeId(m.import["nodes"]["Open"].as_i64().unwrap());
+        assert!(case.route.nodes[&open].error.as_deref().unwrap().contains("/n"), "{:?}", case.route.nodes[&open].error);
+        // Nothing listens on port 9 of loopback.
+        let m = model(&app, "SVD", &process("http://127.0.0.1:9/x", 0)).await;
+        let doc = start(&app, &m).await;
+        let case = settled(&app, &m, doc, "Open").await;
+        assert!(case.route.nodes[&open_of(&m)].error.is_some());
+    }
+
+    async fn private_addresses_need_the_flag(app) {
+        tokio::spawn(sluice_http::service_tasks::run(app.store.clone()));
+        let m = model(&app, "SVP", &process("http://127.0.0.1:9/x", 3)).await;
+        let doc = start(&app, &m).await;
+        let case = settled(&app, &m, doc, "Open").await;
+        let error = case.route.nodes[&open_of(&m)].error.clone().unwrap();
+        assert!(error.contains("loopback or private"), "{error}");
+    }
+
+    async fn a_pending_call_survives_a_restart(app) {
+        let (url, seen) = endpoint().await;
+        // No worker on the first server: the call waits in the database.
+        let m = model(&app, "SVR", &process(&format!("{url}/ok"), 0)).await;
+        let doc = start(&app, &m).await;
+        let second = app.reopen().await;
+        worker(&second);
+        let case = settled(&second, &m, doc, "Open").await;
+        assert!(case.route.nodes[&open_of(&m)].error.is_none());
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+}
+
+fn open_of(m: &Model) -> sluice_domain::NodeId {
+    sluice_domain::NodeId(m.import["nodes"]["Open"].as_i64().unwrap())
+}
