@@ -491,11 +491,20 @@ both! {
         assert_eq!(xor.spec.kind, NodeKind::ExclusiveGateway { default: Some(small) });
         let cond = &xor.conditions[&big];
         assert!(cond.contains("amount") || cond.contains(&format!("field_{}", fs[0].id.0)), "{cond}");
+        // OmniBPM's workflow_node/update replaces the default flow's target by a new node:
+        // the gateway's default follows it.
+        let r = app.ok(org, "workflow_node/update", json!({"node": {"__id__": small.0, "note": "Small, renamed"}})).await;
+        let small = NodeId(r["node"]["__id__"].as_i64().expect("new id"));
+        let new = app.store.workflow_nodes(o, clone).await.expect("nodes");
+        assert_eq!(by_key(&new, "Node_3").spec.kind, NodeKind::ExclusiveGateway { default: Some(small) });
         // The clone finalizes (check_runnable passes) and routes like the original.
         activate(&app, org, clone.0).await;
         let doc = create_id(&app, org, clone.0, clerk, "Cloned").await;
         submit(&app, org, doc, clerk, amount_content(&fs, 1000)).await;
         assert_eq!(current(&get(&app, org, doc, clerk).await), [big.0]);
+        let doc = create_id(&app, org, clone.0, clerk, "Cloned, small").await;
+        submit(&app, org, doc, clerk, amount_content(&fs, 1)).await;
+        assert_eq!(current(&get(&app, org, doc, clerk).await), [small.0]);
     }
 
     async fn import_refuses_models_that_cannot_be_stored_or_run(app) {

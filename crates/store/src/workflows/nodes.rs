@@ -5,7 +5,7 @@ use super::{
     specs_except, workflow_in, SpecRefs,
 };
 use crate::{Result, Store};
-use sluice_domain::workflow::{node as rules, Node, NodePatch};
+use sluice_domain::workflow::{node as rules, Node, NodeKind, NodePatch};
 use sluice_domain::{Error, NodeId, OrgId, WorkflowId};
 
 /// What `workflow_node/update` did: the node was replaced by a new one.
@@ -208,6 +208,19 @@ impl Store {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+            // An exclusive gateway whose default flow went to the old node now goes to the
+            // new one (the links moved above; the default is kept in the gateway's behaviour).
+            for gateway in nodes.iter().filter(|n| {
+                matches!(n.spec.kind, NodeKind::ExclusiveGateway { default: Some(d) } if d == id)
+            }) {
+                let kind = NodeKind::ExclusiveGateway { default: Some(new) };
+                let (_, behaviour) = super::behaviour(&kind)?;
+                sqlx::query("UPDATE workflow_nodes SET behaviour = $1 WHERE id = $2")
+                    .bind(behaviour)
+                    .bind(gateway.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query("DELETE FROM workflow_nodes WHERE id = $1")
                 .bind(id.0)
                 .execute(&mut *tx)
