@@ -1,7 +1,7 @@
 //! Routing state: which nodes a case has entered, who may sign them, who has.
 
 use super::Definition;
-use crate::workflow::{expr, Assignee, FieldContent, JobAssignmentKind, NodeKind};
+use crate::workflow::{expr, Assignee, FieldContent, JobAssignmentKind, Node, NodeKind};
 use crate::{NodeId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -184,50 +184,45 @@ impl Route {
             route.nodes.insert(*id, NodeRun::new(RunState::Dead, now));
         }
         for (id, _) in roots.iter().filter(|(_, on)| !on) {
-            route.advance_children(def, *id, content, now, &mut moves);
+            route.finish(def, *id, RunState::Dead, content, now, &mut moves);
         }
         for (id, _) in roots.iter().filter(|(_, on)| *on) {
             if !route.nodes.contains_key(id) {
-                route.enter(def, *id, content, now, &mut moves);
+                if let Some(state) = route.enter(def, *id, content, now) {
+                    route.finish(def, *id, state, content, now, &mut moves);
+                }
             }
         }
         (route, moves)
     }
 
-    /// Enters a node. A task is skipped at once when its condition holds, otherwise current
-    /// with its responsible users still to be looked up. Events and gateways pass the case
-    /// on at once; receive tasks, timers and service tasks wait (nobody signs them).
+    /// Enters a node; returns how it finishes at once, if it does. A task is skipped at
+    /// once when its condition holds, otherwise current with its responsible users still to
+    /// be looked up. Events and gateways pass the case on at once; receive tasks, timers and
+    /// service tasks wait (nobody signs them).
     fn enter(
         &mut self,
         def: &Definition,
         id: NodeId,
         content: &FieldContent,
         now: DateTime<Utc>,
-        moves: &mut Moves,
-    ) {
-        let Some(node) = def.node(id) else { return };
+    ) -> Option<RunState> {
+        let node = def.node(id)?;
         let mut run = NodeRun::new(RunState::Current, now);
         if !node.spec.kind.is_task() {
             run.candidates = Some(Vec::new());
         }
-        self.nodes.insert(id, run);
-        match &node.spec.kind {
-            NodeKind::Task => {
-                let skip = node
-                    .spec
-                    .autocomplete_condition
-                    .as_deref()
-                    .is_some_and(|c| expr::condition_holds(c, &def.fields, content));
-                if skip {
-                    self.finish(def, id, RunState::Skipped, content, now, moves);
-                }
-            }
+        let finished = match &node.spec.kind {
+            NodeKind::Task => node
+                .spec
+                .autocomplete_condition
+                .as_deref()
+                .is_some_and(|c| expr::condition_holds(c, &def.fields, content))
+                .then_some(RunState::Skipped),
             NodeKind::Start { .. }
             | NodeKind::End
             | NodeKind::ParallelGateway
-            | NodeKind::TimerBoundary(_) => {
-                self.finish(def, id, RunState::Complete, content, now, moves)
-            }
+            | NodeKind::TimerBoundary(_) => Some(RunState::Complete),
             NodeKind::ExclusiveGateway { default } => {
                 // A flow without a condition (other than the default) always holds, as
                 // the only flow out of a merging gateway does.
@@ -241,30 +236,31 @@ impl Route {
                     })
                     .copied()
                     .or(*default);
-                let Some(run) = self.nodes.get_mut(&id) else {
-                    return;
-                };
                 match chosen {
                     Some(child) => {
                         run.taken = Some(vec![child]);
-                        self.finish(def, id, RunState::Complete, content, now, moves);
+                        Some(RunState::Complete)
                     }
                     None => {
                         run.error = Some(format!(
                             "No outgoing flow of gateway {id} has a condition that holds, and it \
                              has no default flow."
-                        ))
+                        ));
+                        None
                     }
                 }
             }
-            NodeKind::Receive(_) | NodeKind::Timer(_) | NodeKind::Service(_) => {}
-        }
+            NodeKind::Receive(_) | NodeKind::Timer(_) | NodeKind::Service(_) => None,
+        };
+        self.nodes.insert(id, run);
+        finished
     }
 
-    /// Marks a node complete, skipped or off the path, then moves on to its children: a
-    /// child whose parents are all done (or off the path) is entered when the case reaches
-    /// it along some flow, and is off the path itself otherwise (dead-path elimination, so
-    /// that a join after an exclusive choice does not wait for the branch not taken).
+    /// Marks a node complete, skipped or off the path, then moves on: a child whose parents
+    /// are all done (or off the path) is entered when the case reaches it along some flow,
+    /// and is off the path itself otherwise (dead-path elimination, so that a join after an
+    /// exclusive choice does not wait for the branch not taken). Iterative, with a work
+    /// list: a model's chain of pass-through nodes can be thousands long.
     pub(crate) fn finish(
         &mut self,
         def: &Definition,
@@ -274,68 +270,66 @@ impl Route {
         now: DateTime<Utc>,
         moves: &mut Moves,
     ) {
-        let Some(node) = def.node(id) else { return };
-        let Some(run) = self.nodes.get_mut(&id) else {
+        let mut work = std::collections::VecDeque::from([(id, state)]);
+        while let Some((id, state)) = work.pop_front() {
+            let Some(node) = def.node(id) else { continue };
+            self.mark(def, node, state, moves);
+            for child in &node.children {
+                if self.nodes.contains_key(child) {
+                    continue;
+                }
+                let parents = def.parents(*child);
+                let settled = |p: &NodeId| {
+                    self.nodes
+                        .get(p)
+                        .is_some_and(|r| r.is_done() || r.state == RunState::Dead)
+                };
+                // A parent still to come: the child waits for it.
+                if !parents.iter().all(settled) {
+                    continue;
+                }
+                let reached = parents.iter().any(|p| {
+                    self.nodes.get(p).is_some_and(|r| {
+                        r.is_done() && r.taken.as_ref().is_none_or(|t| t.contains(child))
+                    })
+                });
+                if reached {
+                    if let Some(state) = self.enter(def, *child, content, now) {
+                        work.push_back((*child, state));
+                    }
+                } else {
+                    self.nodes.insert(*child, NodeRun::new(RunState::Dead, now));
+                    work.push_back((*child, RunState::Dead));
+                }
+            }
+        }
+    }
+
+    /// Records how a node finished; a task that ends normally leaves its boundary timers
+    /// behind.
+    fn mark(&mut self, def: &Definition, node: &Node, state: RunState, moves: &mut Moves) {
+        let Some(run) = self.nodes.get_mut(&node.id) else {
             return;
         };
         run.state = state;
         match state {
-            RunState::Skipped => moves.skipped.push(id),
+            RunState::Skipped => moves.skipped.push(node.id),
             RunState::Dead | RunState::Current => {}
-            RunState::Complete => moves.completed.push(id),
+            RunState::Complete => moves.completed.push(node.id),
         }
-        // A task that ends normally leaves its boundary timers behind.
         if state != RunState::Dead && run.taken.is_none() {
-            let boundaries = |c: &&NodeId| {
-                def.node(**c)
+            let boundary = |c: &NodeId| {
+                def.node(*c)
                     .is_some_and(|n| matches!(n.spec.kind, NodeKind::TimerBoundary(_)))
             };
-            if node.children.iter().any(|c| boundaries(&c)) {
+            if node.children.iter().any(boundary) {
                 run.taken = Some(
                     node.children
                         .iter()
-                        .filter(|c| !boundaries(c))
+                        .filter(|c| !boundary(c))
                         .copied()
                         .collect(),
                 );
-            }
-        }
-        self.advance_children(def, id, content, now, moves);
-    }
-
-    fn advance_children(
-        &mut self,
-        def: &Definition,
-        id: NodeId,
-        content: &FieldContent,
-        now: DateTime<Utc>,
-        moves: &mut Moves,
-    ) {
-        let Some(node) = def.node(id) else { return };
-        for child in &node.children {
-            if self.nodes.contains_key(child) {
-                continue;
-            }
-            let parents = def.parents(*child);
-            let settled = |p: &NodeId| {
-                self.nodes
-                    .get(p)
-                    .is_some_and(|r| r.is_done() || r.state == RunState::Dead)
-            };
-            // A parent still to come: the child waits for it.
-            if !parents.iter().all(settled) {
-                continue;
-            }
-            let reached = parents.iter().any(|p| {
-                self.nodes.get(p).is_some_and(|r| {
-                    r.is_done() && r.taken.as_ref().is_none_or(|t| t.contains(child))
-                })
-            });
-            if reached {
-                self.enter(def, *child, content, now, moves);
-            } else {
-                self.nodes.insert(*child, NodeRun::new(RunState::Dead, now));
-                self.finish(def, *child, RunState::Dead, content, now, moves);
             }
         }
     }

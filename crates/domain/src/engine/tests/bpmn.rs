@@ -503,3 +503,46 @@ fn a_saved_draft_writes_editable_fields_without_signing() {
     assert!(case.save(&def, UserId(1), &wrong).is_err());
     assert_eq!(case, before);
 }
+
+#[test]
+fn long_chains_route_without_deep_recursion() {
+    // start -> 3,000 parallel gateways -> xor -> [task | 3,000-node dead branch] -> end,
+    // routed on a thread with a small stack: routing must not recurse per node.
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            const N: i64 = 3_000;
+            let mut nodes = vec![none_start(1, &[2])];
+            for i in 2..2 + N {
+                nodes.push(k(i, NodeKind::ParallelGateway, &[i + 1]));
+            }
+            let xor = 2 + N;
+            let (task_id, dead_first, end_id) = (xor + 1, xor + 2, xor + 2 + N);
+            nodes.push(k(
+                xor,
+                NodeKind::ExclusiveGateway {
+                    default: Some(NodeId(task_id)),
+                },
+                &[task_id, dead_first],
+            ));
+            nodes
+                .last_mut()
+                .unwrap()
+                .conditions
+                .insert(NodeId(dead_first), "amount > 100".into());
+            nodes.push(task(task_id, &[end_id]));
+            for i in dead_first..end_id {
+                nodes.push(k(i, NodeKind::ParallelGateway, &[i + 1]));
+            }
+            nodes.push(end(end_id));
+            let def = def_of(nodes);
+            let mut case = start(&def, 1);
+            assert_eq!(current(&case), vec![task_id]);
+            assert_eq!(states(&case)[&(end_id - 1)], RunState::Dead);
+            submit(&def, &mut case, 1, json!({})).unwrap();
+            assert_eq!(case.status, Status::Completed);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
