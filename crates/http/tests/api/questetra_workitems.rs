@@ -79,3 +79,99 @@ both! {
         assert_eq!(s, 401);
     }
 }
+
+const RECORDS: &str = "/API/OR/Workitem/list";
+
+fn records(v: &Value) -> Vec<(i64, String, String)> {
+    v["workitems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|w| {
+            (
+                w["processInstanceId"].as_i64().unwrap(),
+                w["nodeName"].as_str().unwrap().to_string(),
+                w["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+both! {
+    async fn task_records_list_done_and_current_tasks(app) {
+        let w = World::new(&app, "QWR").await;
+        let a = w.start("alice", "Trip A").await;
+        let b = w.start("alice", "Trip B").await;
+        submit(&app, &w.co.org, a, w.users[0], json!({})).await;
+        let alice = w.as_("alice");
+        let bob = w.as_("bob");
+        let v = alice.get_ok(RECORDS, &[]).await;
+        assert_eq!(v["count"], 2);
+        assert_eq!(
+            records(&v),
+            vec![(a, "Apply".into(), "ENDED".into()), (b, "Apply".into(), "ALLOCATED".into())]
+        );
+        let done = &v["workitems"][0];
+        assert!(done["endDatetime"].is_string());
+        assert_eq!(done["allocatedQuserId"], w.users[0]);
+        assert!(done["data"].is_object(), "{done}");
+        assert_eq!(done["nodeNumber"], w.apply);
+        assert!(v["workitems"][1]["endDatetime"].is_null());
+        assert_eq!(records(&bob.get_ok(RECORDS, &[]).await), vec![(a, "Approve".into(), "ALLOCATED".into())]);
+
+        // Criteria: states, model, case, title, starred, direction; paging.
+        let crit = |x: &str| format!("<workitem-criteria>{x}</workitem-criteria>");
+        let me = &alice;
+        let q = |c: String| async move { me.get_ok(RECORDS, &[("criteria", c.as_str())]).await };
+        assert_eq!(records(&q(crit("<states><state>ALLOCATED</state></states>")).await), vec![(b, "Apply".into(), "ALLOCATED".into())]);
+        assert_eq!(q(crit("<states><state>ENDED</state><state>ALLOCATED</state></states>")).await["count"], 2);
+        assert_eq!(q(crit(&format!("<process-instance-id>{b}</process-instance-id>"))).await["count"], 1);
+        assert_eq!(q(crit(&format!("<process-model-info-id>{}</process-model-info-id>", w.family))).await["count"], 2);
+        assert_eq!(q(crit("<process-model-info-id>999999</process-model-info-id>")).await["count"], 0);
+        assert_eq!(records(&q(crit("<process-instance-title>trip a</process-instance-title>")).await)[0].0, a);
+        assert_eq!(q(crit("<starred>true</starred>")).await["count"], 0);
+        assert_eq!(q(crit("<date-from>2000-01-01</date-from><date-to>#now</date-to>")).await["count"], 2);
+        assert_eq!(q(crit("<date-to>2000-01-01</date-to>")).await["count"], 0);
+        assert_eq!(records(&q(crit("<sort-direction>ASC</sort-direction>")).await)[0].0, b);
+        let v = alice.get_ok(RECORDS, &[("limit", "1"), ("start", "1")]).await;
+        assert_eq!(v["count"], 2);
+        assert_eq!(records(&v), vec![(b, "Apply".into(), "ALLOCATED".into())]);
+
+        // Refusals name the parameter.
+        for bad in [
+            "<process-instance-criteria/>",
+            &crit("<states><state>OFFERED</state></states>"),
+            &crit("<node-name>x</node-name>"),
+            &crit("<date-from>yesterday</date-from>"),
+            &crit("<starred>maybe</starred>"),
+            "<workitem-criteria>",
+        ] {
+            let (_, _, input) = alice.get_err(RECORDS, &[("criteria", bad)]).await;
+            assert_eq!(input, json!("criteria"), "{bad}");
+        }
+        let (_, _, input) = alice.get_err(RECORDS, &[("limit", "1001")]).await;
+        assert_eq!(input, json!("limit"));
+
+        // CSV forms.
+        let (s, ct, body) = crate::questetra_process_instances::raw_get(&alice, "/API/OR/Workitem/listCsv", &[]).await;
+        assert_eq!(s, 200);
+        assert!(ct.starts_with("text/csv; charset=UTF-8"), "{ct}");
+        let text = String::from_utf8(body).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.contains("Trip A") && text.contains("ENDED"));
+        let (s, ct, body) = crate::questetra_process_instances::raw_get(&alice, "/API/OR/Workitem/listCsvUtf16", &[]).await;
+        assert_eq!(s, 200);
+        assert!(ct.contains("UTF-16LE"));
+        assert_eq!(&body[..2], &[0xFF, 0xFE]);
+
+        // The client has no records; another organization's Alice sees only hers.
+        assert_eq!(w.client.get_ok(RECORDS, &[]).await["count"], 0);
+        let other = World::new(&app, "QWS").await;
+        let c = other.start("alice", "C").await;
+        assert_eq!(records(&other.as_("alice").get_ok(RECORDS, &[]).await), vec![(c, "Apply".into(), "ALLOCATED".into())]);
+        let (s, _) = alice.post(RECORDS, &[]).await;
+        assert_eq!(s, 405);
+        let (s, _) = alice.as_(Auth::Nothing).get(RECORDS, &[]).await;
+        assert_eq!(s, 401);
+    }
+}

@@ -312,12 +312,14 @@ impl Store {
         self.instance_of(org, row, with_data).await
     }
 
-    /// The listed cases the viewer sees, in the order given, each with its routing state.
+    /// The listed cases the viewer sees, in the order given, each with its routing state
+    /// (and its data with `with_data`).
     pub(crate) async fn process_instances_by_id(
         &self,
         org: OrgId,
         viewer: Viewer,
         ids: &[i64],
+        with_data: bool,
     ) -> Result<Vec<(ProcessInstance, String)>> {
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -341,7 +343,7 @@ impl Store {
         for id in ids {
             if let Some(row) = by_id.remove(id) {
                 let route = row.route.clone();
-                out.push((self.instance_of(org, row, false).await?, route));
+                out.push((self.instance_of(org, row, with_data).await?, route));
             }
         }
         Ok(out)

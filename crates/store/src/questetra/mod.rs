@@ -6,11 +6,13 @@
 mod authorities;
 mod instances;
 mod models;
+mod workitem_records;
 mod workitems;
 
 pub use authorities::{ProcessAuthority, ProcessAuthorityKind};
 pub use instances::{InstanceFilter, InstanceOrder, ProcessInstance, ProcessState};
 pub use models::{ProcessModel, StartActivity};
+pub use workitem_records::{WorkitemFilter, WorkitemRecord, WorkitemState};
 pub use workitems::{Workitem, MAX_WORKITEMS};
 
 /// Who reads: a user of the organization, or the organization's own client (`None`), which

@@ -40,7 +40,9 @@ impl Store {
             .fetch_all(db)
             .await?
         });
-        let instances = self.process_instances_by_id(org, viewer, &ids).await?;
+        let instances = self
+            .process_instances_by_id(org, viewer, &ids, false)
+            .await?;
         let mut out = Vec::new();
         for (instance, route) in instances {
             let def = self

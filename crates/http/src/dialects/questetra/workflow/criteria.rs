@@ -5,7 +5,9 @@
 use super::super::wire::QError;
 use super::xml::{self, Element};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sluice_store::questetra::{InstanceFilter, InstanceOrder, ProcessState};
+use sluice_store::questetra::{
+    InstanceFilter, InstanceOrder, ProcessState, WorkitemFilter, WorkitemState,
+};
 
 fn bad(message: impl Into<String>) -> QError {
     QError::param("criteria", message)
@@ -149,6 +151,75 @@ pub(crate) fn process_instances(
     if f.families.len() > MAX_VALUES || f.states.len() > MAX_VALUES {
         return Err(bad(format!(
             "criteria may name at most {MAX_VALUES} process models and states."
+        )));
+    }
+    Ok(f)
+}
+
+/// Parses the `workitem-criteria` of `/API/OR/Workitem/list` (Sluice's reading; see
+/// docs/dialects/questetra.md): `process-model-info-id` (repeatable),
+/// `process-instance-id`, `process-instance-title`, `states/state` (ALLOCATED, ENDED),
+/// `date-from|to` on the record's time, `starred` and `sort-direction`.
+pub(crate) fn workitems(criteria: Option<&str>) -> Result<WorkitemFilter, QError> {
+    let mut f = WorkitemFilter::default();
+    let Some(text) = criteria else {
+        return Ok(f);
+    };
+    let root = xml::parse(text).map_err(bad)?;
+    if root.name != "workitem-criteria" {
+        return Err(bad(format!(
+            "criteria: the root element must be <workitem-criteria>, not <{}>.",
+            root.name
+        )));
+    }
+    let now = Utc::now();
+    for el in &root.children {
+        match el.name.as_str() {
+            "process-model-info-id" => f.families.push(id(el)?),
+            "process-instance-id" => f.instance = Some(id(el)?),
+            "process-instance-title" => f.title = Some(el.text.clone()).filter(|t| !t.is_empty()),
+            "states" => {
+                for s in &el.children {
+                    let state = (s.name == "state")
+                        .then(|| WorkitemState::parse(&s.text))
+                        .flatten()
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "criteria: <states> holds <state> ALLOCATED or ENDED, not <{}>{}.",
+                                s.name, s.text
+                            ))
+                        })?;
+                    if !f.states.contains(&state) {
+                        f.states.push(state);
+                    }
+                }
+            }
+            "date-from" => f.from = Some(datetime(el, false, now)?),
+            "date-to" => f.to = Some(datetime(el, true, now)?),
+            "starred" => {
+                f.starred = Some(match el.text.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("criteria: <starred> must be true or false.")),
+                })
+            }
+            "sort-direction" => {
+                f.ascending = match el.text.to_ascii_uppercase().as_str() {
+                    "ASC" => true,
+                    "DESC" => false,
+                    _ => return Err(bad("criteria: <sort-direction> must be ASC or DESC.")),
+                }
+            }
+            other => {
+                return Err(bad(format!(
+                    "criteria: <{other}> is not a supported search condition."
+                )))
+            }
+        }
+    }
+    if f.families.len() > MAX_VALUES {
+        return Err(bad(format!(
+            "criteria may name at most {MAX_VALUES} process models."
         )));
     }
     Ok(f)

@@ -58,6 +58,12 @@ pub(crate) fn router() -> Router<AppState> {
             "/API/PE/Workitem/listAllocated",
             get(workitems::list_allocated),
         ),
+        ("/API/OR/Workitem/list", get(workitems::list)),
+        ("/API/OR/Workitem/listCsv", get(workitems::list_csv)),
+        (
+            "/API/OR/Workitem/listCsvUtf16",
+            get(workitems::list_csv_utf16),
+        ),
         ("/API/OR/Workitem/Star/add", post(workitems::star_add)),
         ("/API/OR/Workitem/Star/remove", post(workitems::star_remove)),
         ("/API/Admin/ProcessModel/list", get(models::list_all)),

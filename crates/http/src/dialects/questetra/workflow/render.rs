@@ -5,7 +5,9 @@ use super::super::render as identity;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use sluice_store::identity::AuthorityHolder;
-use sluice_store::questetra::{ProcessAuthority, ProcessInstance, ProcessModel, StartActivity};
+use sluice_store::questetra::{
+    ProcessAuthority, ProcessInstance, ProcessModel, StartActivity, WorkitemRecord,
+};
 
 /// Questetra's datetimes: `2014-09-22T18:21:16+0000`.
 pub(crate) fn datetime(t: &DateTime<Utc>) -> String {
@@ -241,4 +243,67 @@ pub(crate) fn workitem(
     w["timeLimitDatetime"] = json!(null);
     w["read"] = json!(true);
     w
+}
+
+/// WorkitemWithData: a task record of `user` (id and name), with its case's data.
+pub(crate) fn workitem_record(r: &WorkitemRecord, user: (i64, &str)) -> Value {
+    let mut w = workitem(
+        &r.instance,
+        r.node_id,
+        &r.node_name,
+        r.node_index,
+        r.state.code(),
+        Some(user),
+    );
+    let allocated = datetime(&r.allocated_at);
+    w["startDatetime"] = json!(allocated);
+    w["allocateDatetime"] = json!(allocated);
+    w["offerDatetime"] = json!(allocated);
+    w["endDatetime"] = json!(r.ended_at.as_ref().map(datetime));
+    if let Some(data) = process_instance(&r.instance).get("data") {
+        w["data"] = data.clone();
+    }
+    w
+}
+
+const WORKITEM_COLUMNS: [&str; 12] = [
+    "id",
+    "nodeName",
+    "nodeNumber",
+    "state",
+    "allocateDatetime",
+    "endDatetime",
+    "processInstanceId",
+    "processInstanceIdForView",
+    "processInstanceTitle",
+    "processInstanceState",
+    "processModelInfoId",
+    "processModelInfoName",
+];
+
+/// The CSV of task records (without data).
+pub(crate) fn workitem_records_csv(list: &[WorkitemRecord]) -> String {
+    let mut out = String::new();
+    row(&mut out, &WORKITEM_COLUMNS.map(String::from));
+    for r in list {
+        let p = &r.instance;
+        row(
+            &mut out,
+            &[
+                super::workitem_id(p.id.0, r.node_index).to_string(),
+                r.node_name.clone(),
+                r.node_id.to_string(),
+                r.state.code().into(),
+                datetime(&r.allocated_at),
+                r.ended_at.as_ref().map(datetime).unwrap_or_default(),
+                p.id.0.to_string(),
+                p.serial.clone(),
+                p.title.clone(),
+                p.state.code().into(),
+                p.family_id.to_string(),
+                p.family_name.clone(),
+            ],
+        );
+    }
+    out
 }

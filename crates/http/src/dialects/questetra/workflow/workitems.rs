@@ -1,12 +1,14 @@
 //! Workitem: `/API/PE/Workitem/listAllocated` (My Tasks: the nodes of running cases that
-//! await the caller).
+//! await the caller), `/API/OR/Workitem/list` (the caller's task records) and stars.
 
 use super::super::wire::{self, ok, Caller, Params, QError, QResult};
-use super::{render, viewer};
+use super::instances::{csv, utf16le};
+use super::{criteria, render, viewer};
 use crate::AppState;
 use axum::extract::State;
 use serde_json::json;
 use sluice_domain::DocId;
+use sluice_store::questetra::WorkitemRecord;
 
 /// `GET /API/PE/Workitem/listAllocated`: at most `MAX_WORKITEMS`, newest case first.
 pub(crate) async fn list_allocated(State(app): State<AppState>, caller: Caller) -> QResult {
@@ -61,4 +63,57 @@ pub(crate) async fn star_add(State(app): State<AppState>, caller: Caller, p: Par
 /// `POST /API/OR/Workitem/Star/remove` (workitemId).
 pub(crate) async fn star_remove(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
     star(&app, &caller, &p, false).await
+}
+
+/// The caller's task records matching `criteria`, paged; a caller that is not a user (the
+/// organization's client) has none.
+async fn records(
+    app: &AppState,
+    caller: &Caller,
+    p: &Params,
+) -> Result<(i64, Vec<WorkitemRecord>), QError> {
+    let filter = criteria::workitems(p.text("criteria"))?;
+    let page = wire::page(p)?;
+    let Some(user) = caller.user_id() else {
+        return Ok((0, Vec::new()));
+    };
+    app.store
+        .workitem_records(caller.org.id, user, &filter, page)
+        .await
+        .map_err(|e| QError::store(e, &[]))
+}
+
+/// `GET /API/OR/Workitem/list` (criteria, limit, start): WorkitemWithDataList.
+pub(crate) async fn list(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
+    let (count, list) = records(&app, &caller, &p).await?;
+    let (id, name) = caller
+        .user
+        .as_ref()
+        .map(|u| (u.id.0, u.display_name.as_str()))
+        .unwrap_or((0, ""));
+    let list: Vec<_> = list
+        .iter()
+        .map(|r| render::workitem_record(r, (id, name)))
+        .collect();
+    ok(json!({"count": count, "workitems": list}))
+}
+
+const CSV_NAME: &str = "attachment; filename=\"workitems.csv\"";
+
+/// `GET /API/OR/Workitem/listCsv`: the records as UTF-8 CSV.
+pub(crate) async fn list_csv(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
+    let (_, list) = records(&app, &caller, &p).await?;
+    let text = render::workitem_records_csv(&list);
+    Ok(csv(text.into_bytes(), "UTF-8", CSV_NAME))
+}
+
+/// `GET /API/OR/Workitem/listCsvUtf16`: the same as UTF-16LE with a BOM.
+pub(crate) async fn list_csv_utf16(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: Params,
+) -> QResult {
+    let (_, list) = records(&app, &caller, &p).await?;
+    let text = render::workitem_records_csv(&list);
+    Ok(csv(utf16le(&text), "UTF-16LE", CSV_NAME))
 }
