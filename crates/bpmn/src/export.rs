@@ -106,7 +106,26 @@ pub fn export(name: &str, fields: &[Field], nodes: &[Node]) -> String {
         edges.extend(roots.into_iter().map(|r| (start, r, None)));
         edges.extend(leaves.into_iter().map(|l| (l, end, None)));
     }
-    let flow_id = |s: usize, t: usize| format!("Flow_{}_{}", els[s].xml_id, els[t].xml_id);
+    // `Flow_<source>_<target>`, made unique: ids with `_` in them could otherwise meet
+    // (`a_b` -> `c` and `a` -> `b_c`).
+    let mut used: HashSet<String> = els.iter().map(|e| e.xml_id.clone()).collect();
+    let mut flow_ids: HashMap<(usize, usize), String> = HashMap::new();
+    for (s, t, _) in &edges {
+        let base = format!("Flow_{}_{}", els[*s].xml_id, els[*t].xml_id);
+        let mut id = base.clone();
+        let mut n = 2;
+        while !used.insert(id.clone()) {
+            id = format!("{base}_{n}");
+            n += 1;
+        }
+        flow_ids.insert((*s, *t), id);
+    }
+    let flow_id = |s: usize, t: usize| {
+        flow_ids
+            .get(&(s, t))
+            .cloned()
+            .unwrap_or_else(|| format!("Flow_{}_{}", els[s].xml_id, els[t].xml_id))
+    };
 
     // Diagram.
     let items: Vec<Item> = els

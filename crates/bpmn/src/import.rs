@@ -1,8 +1,8 @@
 //! BPMN 2.0 XML to a workflow definition with provisional ids.
 
 use crate::{
-    duration::parse_duration, ImportError, Imported, Problem, BPMNDI_NS, BPMN_NS, DC_NS, MAX_BYTES,
-    MAX_DEPTH, MAX_FLOW_NODES, MAX_XML_NODES, SLUICE_NS,
+    duration::parse_duration, ImportError, Imported, Problem, BPMNDI_NS, BPMN_NS, DC_NS,
+    MAX_ATTRIBUTES, MAX_BYTES, MAX_DEPTH, MAX_FLOW_NODES, MAX_XML_NODES, SLUICE_NS,
 };
 use roxmltree::{Document, Node as X, ParsingOptions};
 use sluice_domain::workflow::{
@@ -71,7 +71,8 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
     }
 }
 
-/// Refuses nesting deeper than [`MAX_DEPTH`] by scanning the text: tags, skipping comments,
+/// Refuses nesting deeper than [`MAX_DEPTH`], and elements with more than
+/// [`MAX_ATTRIBUTES`] attributes, by scanning the text: tags, skipping comments,
 /// CDATA, processing instructions, declarations and quoted attribute values. Only an upper
 /// bound matters here; the parser judges well-formedness.
 fn check_depth_text(text: &str) -> Result<(), ImportError> {
@@ -107,13 +108,23 @@ fn check_depth_text(text: &str) -> Result<(), ImportError> {
         } else if rest.starts_with(b"<!") {
             i = skip_to(i + 2, b">");
         } else {
-            // A start tag: find its end outside quotes.
+            // A start tag: find its end outside quotes, counting its attributes (the
+            // parser's duplicate-attribute check is quadratic in them).
             let mut j = i + 1;
             let mut quote = None;
+            let mut attributes = 0usize;
             while j < b.len() {
                 match (quote, b[j]) {
                     (None, q @ (b'"' | b'\'')) => quote = Some(q),
                     (Some(q), c) if c == q => quote = None,
+                    (None, b'=') => {
+                        attributes += 1;
+                        if attributes > MAX_ATTRIBUTES {
+                            return Err(ImportError::Malformed(format!(
+                                "An element has more than {MAX_ATTRIBUTES} attributes."
+                            )));
+                        }
+                    }
                     (None, b'>') => break,
                     _ => {}
                 }
@@ -977,7 +988,10 @@ impl Reader {
                 }
                 continue;
             };
-            flow_targets.insert(f.id.as_str(), (s, t));
+            if flow_targets.insert(f.id.as_str(), (s, t)).is_some() {
+                self.invalid(f.x, "another sequence flow has the same id");
+                continue;
+            }
             let source_kind = local(elements[index(s)]);
             if nodes[index(s)].children.contains(&t) {
                 self.invalid(f.x, "two sequence flows join the same nodes");

@@ -34,6 +34,8 @@ pub const MAX_BYTES: usize = 5 * 1024 * 1024;
 pub const MAX_XML_NODES: u32 = 200_000;
 /// Deepest element nesting.
 pub const MAX_DEPTH: usize = 64;
+/// Most attributes on one element (the parser checks duplicates in quadratic time).
+pub const MAX_ATTRIBUTES: usize = 256;
 /// Most flow nodes in the imported process.
 pub const MAX_FLOW_NODES: usize = 2_000;
 

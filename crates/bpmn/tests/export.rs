@@ -107,3 +107,44 @@ fn an_empty_workflow_exports_a_process_without_nodes() {
     assert!(xml.contains("<bpmn:process"));
     assert!(import(xml.as_bytes()).is_err());
 }
+
+#[test]
+fn flow_ids_stay_unique_when_keys_hold_underscores() {
+    // a_b -> c and a -> b_c would both be Flow_a_b_c.
+    let fields = [field(40, "Days"), field(41, "Count")];
+    let keyed = |id: i64, key: &str, children: &[i64]| Node {
+        key: Some(key.into()),
+        ..task(id, key, children)
+    };
+    let nodes = [
+        keyed(1, "a_b", &[2]),
+        keyed(2, "c", &[]),
+        keyed(3, "a", &[4]),
+        keyed(4, "b_c", &[]),
+    ];
+    let xml = export("Underscores", &fields, &nodes);
+    assert_eq!(xml.matches(r#"id="Flow_a_b_c""#).count(), 1, "{xml}");
+    let again = import(xml.as_bytes()).expect("re-import");
+    let children = |key: &str| {
+        let n = again
+            .nodes
+            .iter()
+            .find(|n| n.key.as_deref() == Some(key))
+            .expect(key);
+        n.children
+            .iter()
+            .map(|c| {
+                again
+                    .nodes
+                    .iter()
+                    .find(|m| m.id == *c)
+                    .unwrap()
+                    .key
+                    .clone()
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(children("a_b"), ["c"]);
+    assert_eq!(children("a"), ["b_c"]);
+}

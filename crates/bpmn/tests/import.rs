@@ -352,6 +352,11 @@ fn hostile_files_are_refused() {
     assert!(malformed(wrap(&deep64).as_bytes()));
     let wide = "<x/>".repeat(250_000);
     assert!(malformed(wrap(&wide).as_bytes()));
+    // Many attributes on one element: refused before the (quadratic) duplicate check.
+    let started = std::time::Instant::now();
+    let attrs: String = (0..400_000).map(|i| format!(" a{i}=\"\"")).collect();
+    assert!(malformed(format!("<d{attrs}/>").as_bytes()));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert!(malformed(b"not xml"));
     assert!(malformed(b"<root/>"));
     assert!(malformed(b"\xff\xfe<"));

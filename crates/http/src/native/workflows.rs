@@ -65,24 +65,51 @@ pub(crate) struct BpmnErrorBody {
     /// Always `invalid_request`.
     #[serde(rename = "type")]
     kind: &'static str,
-    /// Every refused or invalid element (empty for a file that is not BPMN at all).
+    /// The refused or invalid elements, at most 200 (empty for a file that is not BPMN at
+    /// all).
     problems: Vec<ProblemOut>,
+    /// How many more problems there were beyond those listed.
+    more: usize,
 }
+
+/// Most problems an answer lists (a hostile file can have hundreds of thousands).
+const MAX_PROBLEMS: usize = 200;
+/// Most problems the message names.
+const MESSAGE_PROBLEMS: usize = 10;
 
 fn bpmn_error(e: ImportError) -> Response {
     let code = match e {
         ImportError::Unsupported(_) => "unsupported_bpmn",
         _ => "invalid_bpmn",
     };
-    let message = e.to_string();
-    let problems = match e {
-        ImportError::Unsupported(ps) | ImportError::Invalid(ps) => ps,
-        ImportError::Malformed(_) => Vec::new(),
+    let (message, mut problems) = match e {
+        ImportError::Unsupported(ps) | ImportError::Invalid(ps) => {
+            let head = match code {
+                "unsupported_bpmn" => "The model uses BPMN elements Sluice does not support",
+                _ => "The model is not valid",
+            };
+            let named: Vec<String> = ps
+                .iter()
+                .take(MESSAGE_PROBLEMS)
+                .map(|p| p.to_string())
+                .collect();
+            let rest = ps.len().saturating_sub(MESSAGE_PROBLEMS);
+            let tail = if rest > 0 {
+                format!("; and {rest} more")
+            } else {
+                String::new()
+            };
+            (format!("{head}: {}{tail}", named.join("; ")), ps)
+        }
+        malformed @ ImportError::Malformed(_) => (malformed.to_string(), Vec::new()),
     };
+    let more = problems.len().saturating_sub(MAX_PROBLEMS);
+    problems.truncate(MAX_PROBLEMS);
     let body = BpmnErrorBody {
         code,
         message,
         kind: "invalid_request",
+        more,
         problems: problems
             .into_iter()
             .map(

@@ -170,6 +170,12 @@ both! {
         assert!(r.body["message"].as_str().unwrap().contains("subProcess \"Sub\""), "{}", r.body);
         // Nothing was written.
         assert_eq!(app.ok(&org, "workflow/list", json!({})).await["workflows"], json!([]));
+        // Thousands of refused elements: the answer lists 200 and counts the rest.
+        let many: String = (0..3000).map(|i| format!(r#"<bpmn:scriptTask id="S{i}"/>"#)).collect();
+        let r = post_bpmn(&app, &token, wrap(&format!(r#"<bpmn:process id="P">{many}</bpmn:process>"#)), "application/xml", "").await;
+        assert_eq!((r.status, r.body["problems"].as_array().map(Vec::len), r.body["more"].as_u64()), (400, Some(200), Some(2800)), "{}", r.body["message"]);
+        let message = r.body["message"].as_str().unwrap();
+        assert!(message.len() < 2000 && message.ends_with("and 2990 more"), "{message}");
     }
 
     async fn invalid_and_hostile_files_are_refused(app) {
