@@ -9,6 +9,7 @@
 mod automatic;
 mod case;
 mod definition;
+mod offers;
 mod route;
 mod view;
 
@@ -18,5 +19,6 @@ mod tests;
 pub use automatic::Values;
 pub use case::{Case, CcState, Outcome, SignatureKind, Status, Submission};
 pub use definition::Definition;
+pub use offers::offered_nodes;
 pub use route::{ChainLink, Found, Lookup, Moves, NodeRun, Route, RunState};
 pub use view::Abilities;

@@ -175,3 +175,79 @@ both! {
         assert_eq!(s, 401);
     }
 }
+
+const OFFERED: &str = "/API/PE/Workitem/listOffered";
+const ACCEPT: &str = "/API/PE/Workitem/batchAccept";
+
+both! {
+    async fn pool_tasks_are_offered_until_one_accepts(app) {
+        use crate::omnibpm_document::{activate, create_id, link, new_workflow, node, perms};
+        let w = World::new(&app, "QWO").await;
+        let org = &w.co.org;
+        let pool = w.co.department(&app, "Pool", w.co.dept("CEO's Office")).await;
+        let pw = json!({"password": "secret-pw1"});
+        let rank = w.co.rank("Specialist");
+        let p1 = w.co.user_at(&app, "p1", pool, rank, pw.clone()).await;
+        let p2 = w.co.user_at(&app, "p2", pool, rank, pw.clone()).await;
+        let wf = new_workflow(&app, org, "Pooled").await;
+        let apply = node(&app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1})).await;
+        let review = node(&app, org, wf, json!({"note": "Review", "department": {"__id__": pool}, "n_sign": 1})).await;
+        link(&app, org, apply, review).await;
+        activate(&app, org, wf).await;
+        perms(&app, &w.co, wf, json!({})).await;
+        let doc = create_id(&app, org, wf, w.users[0], "Pooled case").await;
+        submit(&app, org, doc, w.users[0], json!({})).await;
+
+        let (one, two) = (w.as_("p1"), w.as_("p2"));
+        for q in [&one, &two] {
+            let v = q.get_ok(OFFERED, &[]).await;
+            assert_eq!(nodes(&v), vec![(doc, "Review".into())]);
+            assert_eq!(v["workitems"][0]["state"], "OFFERED");
+            assert_eq!(q.get_ok(MINE, &[]).await["count"], 0, "offered, not yet mine");
+        }
+        let wid = one.get_ok(OFFERED, &[]).await["workitems"][0]["id"].as_i64().unwrap();
+
+        // p1 accepts (with an id that is not offered beside it): the task is p1's alone.
+        let v = one.post_ok(ACCEPT, &[("workitemIds", &format!("{wid},12345"))]).await;
+        let results = v["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2);
+        assert_eq!(results[0]["success"], true);
+        assert_eq!(results[0]["workitemId"], wid);
+        assert_eq!(results[0]["workitem"]["state"], "ALLOCATED");
+        assert_eq!(results[0]["workitem"]["allocatedQuserId"], p1);
+        assert_eq!(results[1]["success"], false);
+        assert_eq!(results[1]["error"]["input"], "workitemIds");
+        assert_eq!(nodes(&one.get_ok(MINE, &[]).await), vec![(doc, "Review".into())]);
+        assert_eq!(one.get_ok(OFFERED, &[]).await["count"], 0);
+        assert_eq!(two.get_ok(OFFERED, &[]).await["count"], 0);
+        assert_eq!(two.get_ok(MINE, &[]).await["count"], 0);
+        // p2 is too late; accepting again is refused per id too.
+        let v = two.post_ok(ACCEPT, &[("workitemIds", &wid.to_string())]).await;
+        assert_eq!(v["results"][0]["success"], false);
+        let v = one.post_ok(ACCEPT, &[("workitemIds", &wid.to_string())]).await;
+        assert_eq!(v["results"][0]["success"], false);
+        // p1 signs it; p2 never could after the accept.
+        submit(&app, org, doc, p1, json!({})).await;
+        assert_eq!(one.get_ok(MINE, &[]).await["count"], 0);
+        let _ = p2;
+
+        // Bad input; the client; another organization.
+        for bad in ["", "x", "1,,y", "-1"] {
+            let (_, _, input) = one.post_err(ACCEPT, &[("workitemIds", bad)]).await;
+            assert_eq!(input, json!("workitemIds"), "{bad:?}");
+        }
+        let many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+        let (_, _, input) = one.post_err(ACCEPT, &[("workitemIds", &many.join(","))]).await;
+        assert_eq!(input, json!("workitemIds"));
+        let (s, _) = w.client.post(ACCEPT, &[("workitemIds", "1")]).await;
+        assert_eq!(s, 403);
+        assert_eq!(w.client.get_ok(OFFERED, &[]).await["count"], 0);
+        let other = World::new(&app, "QWP").await;
+        let v = other.as_("alice").post_ok(ACCEPT, &[("workitemIds", &wid.to_string())]).await;
+        assert_eq!(v["results"][0]["success"], false);
+        let (s, _) = one.get(ACCEPT, &[]).await;
+        assert_eq!(s, 405);
+        let (s, _) = one.as_(Auth::Nothing).get(OFFERED, &[]).await;
+        assert_eq!(s, 401);
+    }
+}

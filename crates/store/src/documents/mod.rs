@@ -10,6 +10,7 @@ mod definitions;
 mod inline;
 mod lookups;
 mod messages;
+mod offers;
 mod reads;
 mod records;
 mod serials;

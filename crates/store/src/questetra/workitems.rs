@@ -5,7 +5,7 @@
 use super::instances::ProcessInstance;
 use super::Viewer;
 use crate::{Result, Store};
-use sluice_domain::engine::Route;
+use sluice_domain::engine::{offered_nodes, Route};
 use sluice_domain::{OrgId, UserId, WorkflowId};
 
 /// Most work items one list answers.
@@ -22,8 +22,23 @@ pub struct Workitem {
 }
 
 impl Store {
-    /// The nodes of running cases that await `user` (My Tasks), newest case first.
+    /// The nodes of running cases that await `user` (My Tasks), newest case first; nodes
+    /// offered to several users (`engine::offered_nodes`) are not among them until accepted.
     pub async fn allocated_workitems(&self, org: OrgId, user: UserId) -> Result<Vec<Workitem>> {
+        self.awaiting_workitems(org, user, false).await
+    }
+
+    /// The nodes of running cases offered to `user` (and others), newest case first.
+    pub async fn offered_workitems(&self, org: OrgId, user: UserId) -> Result<Vec<Workitem>> {
+        self.awaiting_workitems(org, user, true).await
+    }
+
+    async fn awaiting_workitems(
+        &self,
+        org: OrgId,
+        user: UserId,
+        offered: bool,
+    ) -> Result<Vec<Workitem>> {
         let viewer = Viewer {
             user: Some(user),
             admin: false,
@@ -52,8 +67,9 @@ impl Store {
                 Ok(r) => r,
                 Err(_) => continue,
             };
+            let offers = offered_nodes(&route, &def, user);
             for (node, run) in route.current() {
-                if !run.awaits(user) {
+                if !run.awaits(user) || offers.contains(node) != offered {
                     continue;
                 }
                 let Some(index) = def.nodes.iter().position(|n| n.id == *node) else {

@@ -58,6 +58,11 @@ pub(crate) fn router() -> Router<AppState> {
             "/API/PE/Workitem/listAllocated",
             get(workitems::list_allocated),
         ),
+        ("/API/PE/Workitem/listOffered", get(workitems::list_offered)),
+        (
+            "/API/PE/Workitem/batchAccept",
+            post(workitems::batch_accept),
+        ),
         ("/API/OR/Workitem/list", get(workitems::list)),
         ("/API/OR/Workitem/listCsv", get(workitems::list_csv)),
         (

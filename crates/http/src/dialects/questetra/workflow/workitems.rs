@@ -117,3 +117,130 @@ pub(crate) async fn list_csv_utf16(
     let text = render::workitem_records_csv(&list);
     Ok(csv(utf16le(&text), "UTF-16LE", CSV_NAME))
 }
+
+/// `GET /API/PE/Workitem/listOffered`: the nodes offered to the caller (a department or
+/// group node that one signature completes, awaiting several users; see
+/// `engine::offered_nodes`), newest case first.
+pub(crate) async fn list_offered(State(app): State<AppState>, caller: Caller) -> QResult {
+    let Some(user) = caller.user_id() else {
+        return ok(json!({"count": 0, "workitems": []}));
+    };
+    let items = app
+        .store
+        .offered_workitems(caller.org.id, user)
+        .await
+        .map_err(|e| QError::store(e, &[]))?;
+    let list: Vec<_> = items
+        .iter()
+        .map(|w| {
+            render::workitem(
+                &w.instance,
+                w.node_id,
+                &w.node_name,
+                w.node_index,
+                "OFFERED",
+                None,
+            )
+        })
+        .collect();
+    ok(json!({"count": list.len(), "workitems": list}))
+}
+
+/// Most ids one `batchAccept` takes.
+const MAX_ACCEPT: usize = 100;
+
+/// `POST /API/PE/Workitem/batchAccept` (workitemIds: comma-separated): accepts each offered
+/// task in its own transaction; WorkitemOpResultList with one result per id, in order.
+pub(crate) async fn batch_accept(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: Params,
+) -> QResult {
+    let raw = p.required("workitemIds")?;
+    let ids: Vec<i64> = raw
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<i64>().ok().filter(|n| *n >= 0))
+        .collect::<Option<_>>()
+        .ok_or_else(|| QError::param("workitemIds", "workitemIds must be ids."))?;
+    if ids.is_empty() || ids.len() > MAX_ACCEPT {
+        return Err(QError::param(
+            "workitemIds",
+            format!("workitemIds takes 1 to {MAX_ACCEPT} ids."),
+        ));
+    }
+    let Some(user) = caller.user_id() else {
+        return Err(QError::forbidden(
+            "Tasks are accepted by users; sign in as a user.",
+        ));
+    };
+    // One read of the caller's offers serves every id.
+    let offered = app
+        .store
+        .offered_workitems(caller.org.id, user)
+        .await
+        .map_err(|e| QError::store(e, &[]))?;
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        let w = offered
+            .iter()
+            .find(|w| super::workitem_id(w.instance.id.0, w.node_index) == id);
+        let outcome = match w {
+            Some(w) => accept_one(&app, &caller, user, w).await,
+            None => Err(format!("Task {id} is not offered to you.")),
+        };
+        results.push(match outcome {
+            Ok(item) => json!({"success": true, "workitemId": id, "workitem": item, "error": null}),
+            Err(message) => json!({
+                "success": false,
+                "workitemId": id,
+                "workitem": null,
+                "error": {"errorCode": "10000", "type": "Validation", "input": "workitemIds",
+                          "message": message},
+            }),
+        });
+    }
+    ok(json!({"results": results}))
+}
+
+/// Accepts one offered task and answers it as allocated to the caller, or why not.
+async fn accept_one(
+    app: &AppState,
+    caller: &Caller,
+    user: sluice_domain::UserId,
+    w: &sluice_store::questetra::Workitem,
+) -> Result<serde_json::Value, String> {
+    app.store
+        .accept_offer(
+            caller.org.id,
+            w.instance.id,
+            user,
+            sluice_domain::NodeId(w.node_id),
+        )
+        .await
+        .map_err(store_message)?;
+    let name = caller
+        .user
+        .as_ref()
+        .map(|u| u.display_name.as_str())
+        .unwrap_or_default();
+    Ok(render::workitem(
+        &w.instance,
+        w.node_id,
+        &w.node_name,
+        w.node_index,
+        "ALLOCATED",
+        Some((user.0, name)),
+    ))
+}
+
+/// A store failure's message for one result (internal failures are logged, not shown).
+fn store_message(e: sluice_store::Error) -> String {
+    match e {
+        sluice_store::Error::Domain(d) => d.to_string(),
+        other => {
+            tracing::error!(error = ?other, "Questetra batchAccept failed");
+            "Internal server error.".into()
+        }
+    }
+}
