@@ -5,6 +5,7 @@
 mod cases;
 mod identity_search;
 mod jobs;
+mod message_starts;
 mod omni;
 mod queues;
 mod schedules;
@@ -44,6 +45,8 @@ enum Scenario {
     Queues(queues::QueuesArgs),
     /// Brity reservations: how late the scheduler fires occurrences with many active.
     Schedules(schedules::SchedulesArgs),
+    /// Questetra message starts over the webhook form of an imported BPMN model.
+    MessageStarts(message_starts::MessageStartsArgs),
 }
 
 #[tokio::main]
@@ -57,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Jobs(args) => jobs::run(&server, &server.bin, cli.clients, args).await,
         Scenario::Queues(args) => queues::run(&server, args).await,
         Scenario::Schedules(args) => schedules::run(&server, cli.clients, args).await,
+        Scenario::MessageStarts(args) => message_starts::run(&server, cli.clients, args).await,
     };
     println!(
         "server peak RSS: {:.1} MiB",

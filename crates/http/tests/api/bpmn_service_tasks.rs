@@ -125,6 +125,8 @@ both! {
         assert_eq!(case.content[&f("Ticket")].to_json(), json!("T-1"));
         assert_eq!(case.content[&f("N")].to_json(), json!(5));
         assert_eq!(seen.lock().unwrap().clone(), vec![json!({"Note": "hello"})]);
+        let shown = crate::omnibpm_document::get(&app, &m.org, doc, m.admin).await;
+        assert_eq!(shown["errors"], json!([]));
     }
 
     async fn failures_are_retried_then_shown(app) {
@@ -137,6 +139,12 @@ both! {
         let run = &case.route.nodes[&open];
         assert_eq!(run.state, RunState::Current);
         assert!(run.error.as_deref().unwrap().contains("500"), "{:?}", run.error);
+        // OmniBPM's document/get shows it (Sluice's `errors` extra).
+        let shown = crate::omnibpm_document::get(&app, &m.org, doc, m.admin).await;
+        let errors = shown["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!((errors[0]["node_id"].as_i64(), errors[0]["node_key"].as_str()), (Some(open.0), Some("Open")));
+        assert_eq!(errors[0]["error"].as_str(), run.error.as_deref());
         // The first call and one retry, no more.
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(seen.lock().unwrap().len(), 2);

@@ -1139,7 +1139,7 @@ impl Store {
     }
 
     /// Skips every current node whose `autocomplete_deadline` has passed by `now`; returns
-    /// how many were skipped. Run by the background worker; safe on several instances (each
+    /// how many were skipped (not those another instance got to first). Run by the background worker; safe on several instances (each
     /// document is locked and re-checked).
     pub async fn expire_deadlines(&self, now: DateTime<Utc>, limit: i64) -> Result<usize> {
         let due: Vec<(i64, i64, i64)> = read!(self, |db| {
@@ -1159,7 +1159,9 @@ impl Store {
                 .expire_one(OrgId(org), DocId(doc), NodeId(node), now)
                 .await
             {
-                Ok(()) => skipped += 1,
+                Ok(true) => skipped += 1,
+                // Another instance got there first.
+                Ok(false) => {}
                 // Signed or moved on meanwhile: its deadline row is gone or rewritten.
                 Err(crate::Error::Domain(_)) => {}
                 // One document that cannot be handled must not stop the others.
@@ -1175,8 +1177,8 @@ impl Store {
         doc: DocId,
         node: NodeId,
         now: DateTime<Utc>,
-    ) -> Result<()> {
-        write_tx!(self, |tx| {
+    ) -> Result<bool> {
+        Ok(write_tx!(self, |tx| {
             let (record, _) = load_case!(tx, self, org, doc);
             let mut case = record.case;
             let def = self.definition(org, case.workflow_id).await?;
@@ -1194,6 +1196,7 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                false
             } else {
                 let mut moves = result?;
                 resolve_case!(tx, org, def, case, moves, now);
@@ -1215,9 +1218,9 @@ impl Store {
                     json!({"node": node.0, "autocompleted": moves.skipped, "completed": moves.completed}),
                     now
                 );
+                true
             }
-        });
-        Ok(())
+        }))
     }
 }
 

@@ -1,7 +1,8 @@
 //! The worker that skips nodes whose `autocomplete_deadline` has passed. Deadlines live in
 //! the database, so they survive restarts; the worker sleeps until the earliest one (woken
 //! early when a command writes a new one) and re-reads at least every 30 seconds, which is
-//! how it notices deadlines written by other instances.
+//! how it notices deadlines written by other instances. It goes by the store's clock, so a
+//! test moves it forward by setting the clock.
 
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
@@ -27,7 +28,9 @@ impl Store {
     /// Runs forever: expires due deadlines, then sleeps until the next one.
     pub async fn run_deadline_worker(self) {
         loop {
-            let progressed = match self.expire_deadlines(Utc::now(), BATCH).await {
+            let changed = self.clock.changed();
+            tokio::pin!(changed);
+            let progressed = match self.expire_deadlines(self.clock.now(), BATCH).await {
                 Ok(n) if n > 0 => {
                     tracing::info!(skipped = n, "nodes skipped at their deadline");
                     true
@@ -39,7 +42,9 @@ impl Store {
                 }
             };
             let sleep = match self.next_deadline().await {
-                Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+                Ok(Some(due)) if due <= self.clock.now() => Duration::ZERO,
+                // A manual clock (tests) gets there only when moved.
+                Ok(Some(due)) => self.clock.wait_for(due).unwrap_or(MAX_SLEEP),
                 Ok(None) => MAX_SLEEP,
                 Err(_) => MAX_SLEEP,
             }
@@ -53,6 +58,7 @@ impl Store {
             }
             tokio::select! {
                 _ = tokio::time::sleep(sleep) => {}
+                _ = &mut changed => {}
                 _ = self.deadline_signal.notified() => {
                     // The signal comes from inside the writer's transaction: give it a
                     // moment to commit before looking again.

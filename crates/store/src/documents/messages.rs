@@ -23,6 +23,9 @@ const IDEMPOTENCY_HOURS: i64 = 24;
 /// Ends the message-start transaction when another request with the same idempotency key
 /// got there first (never leaves this module).
 const KEY_TAKEN: &str = "idempotency key taken";
+/// Attempts of a message start that keeps losing idempotency races to requests that then
+/// roll back.
+const RACE_TRIES: u32 = 3;
 
 /// A service task waiting for its HTTP call: `attempt` calls were started so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,15 +109,24 @@ impl Store {
             None => self.earliest_admin(org).await?,
         };
         self.check_actor(org, Actor::new(creator, None)).await?;
-        let (mut case, mut moves) = Case::create_by_message(&def, creator, start, &values, now)?;
+        let (mut first, mut moves) = Case::create_by_message(&def, creator, start, &values, now)?;
         read!(self, |db| {
             let mut conn = db.acquire().await?;
-            resolve_case!(conn, org, def, case, moves, now);
+            resolve_case!(conn, org, def, first, moves, now);
         });
         let title = def.workflow.name.clone();
         let reserved = self.reserved_serial(org, now).await?;
-        // The transaction's error is looked at (a lost idempotency race), not passed on.
-        let created: Result<(DocId, bool)> = async {
+        // A request losing the idempotency race answers the winner's case: its INSERT of the
+        // key waited for the winner's transaction to end, so the winner's row is committed
+        // and visible now. Should the winner have rolled back instead, the key is free and
+        // this request tries again (a few times: each loss means another winner committed
+        // or failed meanwhile).
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut case = first.clone();
+            // The transaction's error is looked at (a lost idempotency race), not passed on.
+            let created: Result<(DocId, bool)> = async {
             Ok(write_tx!(self, |tx| {
             // Shared lock on PostgreSQL, as document/create: a concurrent delete or
             // inactivation of the version waits for this case.
@@ -232,19 +244,22 @@ impl Store {
         }))
         }
         .await;
-        match created {
-            Ok(done) => Ok(done),
-            Err(crate::Error::Domain(Error::Conflict(m))) if m == KEY_TAKEN => {
-                let key = idempotency.unwrap_or_default();
-                match self.started_by_key(start, key, now).await? {
-                    Some(doc) => Ok((doc, false)),
-                    None => Err(Error::Conflict(
-                        "A request with this idempotency key is still in progress.".into(),
-                    )
-                    .into()),
+            match created {
+                Ok(done) => return Ok(done),
+                Err(crate::Error::Domain(Error::Conflict(m))) if m == KEY_TAKEN => {
+                    let key = idempotency.unwrap_or_default();
+                    if let Some(doc) = self.started_by_key(start, key, now).await? {
+                        return Ok((doc, false));
+                    }
+                    if tries >= RACE_TRIES {
+                        return Err(Error::Conflict(
+                            "A request with this idempotency key is still in progress.".into(),
+                        )
+                        .into());
+                    }
                 }
+                Err(e) => return Err(e),
             }
-            Err(e) => Err(e),
         }
     }
 

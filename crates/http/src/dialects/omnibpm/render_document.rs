@@ -2,7 +2,7 @@
 
 use super::render::{self, datetime, Dir};
 use serde_json::{json, Map, Value};
-use sluice_domain::engine::{Abilities, Definition, RunState, Status};
+use sluice_domain::engine::{Abilities, Case, Definition, RunState, Status};
 use sluice_domain::identity::{username, User};
 use sluice_domain::workflow::{Field, FieldContent, Node, Workflow};
 use sluice_domain::{FieldId, NodeId, UserId};
@@ -497,5 +497,25 @@ pub(crate) fn document(dir: &Dir, v: &DocumentView) -> Value {
         "comments": comments(&p, &v.signatures, &v.ccs),
         "cc_list": v.ccs.iter().map(|c| cc(&p, c)).collect::<Vec<_>>(),
         "logs": v.logs.iter().map(|l| log(&p, l, &sig_by_id, Some(def))).collect::<Vec<_>>(),
+        "errors": errors(def, case),
     })
+}
+
+/// Sluice's extra: why nodes of the case cannot go on by themselves (a service call that
+/// failed for good, an exclusive gateway with no flow to take), in node order.
+fn errors(def: &Definition, case: &Case) -> Vec<Value> {
+    case.route
+        .nodes
+        .iter()
+        .filter_map(|(id, run)| {
+            let error = run.error.as_ref()?;
+            let n = def.node(*id);
+            Some(json!({
+                "node_id": id.0,
+                "node_note": n.map(|n| n.spec.note.as_str()),
+                "node_key": n.and_then(|n| n.key.as_deref()),
+                "error": error,
+            }))
+        })
+        .collect()
 }
