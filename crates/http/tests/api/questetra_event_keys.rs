@@ -77,4 +77,24 @@ both! {
         let path = format!("/System/Event/MessageStartHttp/{}/FromShop/{}/start", m.family, m.key("FromShop"));
         assert_eq!(call(&app, Method::POST, &path, None, "{}", None).await.0, 200);
     }
+
+    async fn versions_share_keys_whichever_is_listed_first(app) {
+        let co = crate::omnibpm_document::Co::new(&app, "ORD").await;
+        let (_, token) = crate::plusworkflow_client::admin(&app, &co.org, "root").await;
+        // Three versions, none listed yet; the newest is listed first, the oldest last.
+        let mut versions = Vec::new();
+        for _ in 0..3 {
+            versions.push(import_ok(&app, &token, &wrap(ORDERS)).await["id"].as_i64().unwrap());
+        }
+        let mut listed = Vec::new();
+        for wf in versions.iter().rev() {
+            let r = native(&app, Method::GET, Some(&token), &format!("workflows/{wf}/event-keys"), None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            let keys: Vec<_> = r.body.as_array().unwrap().iter().map(|k| (k["bpmn_key"].clone(), k["key"].clone())).collect();
+            assert!(!keys.is_empty());
+            listed.push(keys);
+        }
+        assert_eq!(listed[0], listed[1]);
+        assert_eq!(listed[1], listed[2]);
+    }
 }

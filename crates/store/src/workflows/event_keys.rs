@@ -262,8 +262,8 @@ impl Store {
             return rows.into_iter().map(|r| r.into_key(secret)).collect();
         }
         let rows: Vec<KeyRow> = write_tx!(self, |tx| {
-            let missing: Vec<i64> = sqlx::query_scalar(
-                "SELECT node_id FROM workflow_event_keys \
+            let missing: Vec<(i64, i64, String, Option<String>)> = sqlx::query_as(
+                "SELECT node_id, family_id, kind, bpmn_key FROM workflow_event_keys \
                  WHERE org_id = $1 AND workflow_id = $2 AND key_hash IS NULL",
             )
             .bind(org.0)
@@ -271,17 +271,45 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
             let now = Utc::now();
-            for node in missing {
-                let (hash, sealed) = issue(org, secret);
+            for (node, family, kind, bpmn_key) in missing {
+                // A node with a BPMN id shares the key of the same node in the family's
+                // other versions, whichever version is listed first: an issued one is
+                // taken over, a fresh one is given to all of them at once.
+                let shared: Option<(String, Vec<u8>, DateTime<Utc>)> = match &bpmn_key {
+                    Some(k) => {
+                        sqlx::query_as(
+                            "SELECT key_hash, sealed_key, created_at FROM workflow_event_keys \
+                             WHERE family_id = $1 AND bpmn_key = $2 AND kind = $3 \
+                             AND key_hash IS NOT NULL ORDER BY workflow_id DESC LIMIT 1",
+                        )
+                        .bind(family)
+                        .bind(k)
+                        .bind(&kind)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                    None => None,
+                };
+                let (hash, sealed, created) = match shared {
+                    Some(found) => found,
+                    None => {
+                        let (hash, sealed) = issue(org, secret);
+                        (hash, sealed, now)
+                    }
+                };
                 // Guarded by `key_hash IS NULL`: a concurrent listing that issued it first wins.
                 sqlx::query(
                     "UPDATE workflow_event_keys SET key_hash = $1, sealed_key = $2, \
-                     created_at = $3 WHERE node_id = $4 AND key_hash IS NULL",
+                     created_at = $3 WHERE key_hash IS NULL AND (node_id = $4 OR \
+                     (family_id = $5 AND bpmn_key = $6 AND kind = $7))",
                 )
                 .bind(hash)
                 .bind(sealed)
-                .bind(now)
+                .bind(created)
                 .bind(node)
+                .bind(family)
+                .bind(&bpmn_key)
+                .bind(&kind)
                 .execute(&mut *tx)
                 .await?;
             }
