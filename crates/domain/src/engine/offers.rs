@@ -2,7 +2,8 @@
 //! responsible users when it is entered; a node of a department or group that one signature
 //! completes (`n_sign` 1) and that several users could sign is *offered* to each of them
 //! until one accepts it. Accepting narrows the node's candidates to the accepter, who alone
-//! sees it in My Tasks from then on.
+//! sees it in My Tasks from then on. A process manager may also hand a current task to
+//! another user (`reallocate`).
 
 use super::{Case, Definition, NodeRun, Route, RunState};
 use crate::workflow::Assignee;
@@ -62,6 +63,38 @@ impl Case {
     }
 }
 
+/// Whether a run can be handed to another user: current and not yet signed by anyone.
+fn reallocatable(run: &NodeRun) -> bool {
+    run.state == RunState::Current && run.signers.is_empty()
+}
+
+impl Case {
+    /// Hands current node `node` to `to` alone (Questetra's `reallocate`), unless someone
+    /// has signed it already. Supervisor nodes walk their chain and are not handed over.
+    /// `to` must already be checked by the store (an active user of the organization).
+    pub fn reallocate(&mut self, def: &Definition, node: NodeId, to: UserId) -> Result<()> {
+        self.check_processing()?;
+        if def
+            .node(node)
+            .is_some_and(|n| matches!(n.spec.assignee, Assignee::Supervisor { .. }))
+        {
+            return Err(Error::invalid(format!(
+                "Node {node} follows a supervisor chain; it cannot be reallocated."
+            )));
+        }
+        match self.route.nodes.get_mut(&node) {
+            Some(run) if reallocatable(run) => run.candidates = Some(vec![to]),
+            _ => {
+                return Err(Error::conflict(format!(
+                    "Node {node} is not a current task that nobody has signed yet."
+                )))
+            }
+        }
+        self.version += 1;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +134,16 @@ mod tests {
             ..run(&[], &[])
         };
         assert!(!offered(&unresolved, 1, UserId(1)));
+    }
+
+    #[test]
+    fn only_unsigned_current_runs_are_reallocated() {
+        assert!(reallocatable(&run(&[1], &[])));
+        assert!(reallocatable(&run(&[1, 2], &[])));
+        assert!(!reallocatable(&run(&[1, 2], &[1])));
+        let mut done = run(&[1], &[]);
+        done.state = RunState::Complete;
+        assert!(!reallocatable(&done));
     }
 
     #[test]

@@ -251,3 +251,58 @@ both! {
         assert_eq!(s, 401);
     }
 }
+
+const REALLOCATE: &str = "/API/PIM/Workitem/reallocate";
+
+both! {
+    async fn managers_reallocate_current_tasks(app) {
+        let w = World::new(&app, "QWM").await;
+        let a = w.start("alice", "A").await;
+        let alice = w.as_("alice");
+        let wid = alice.get_ok(MINE, &[]).await["workitems"][0]["id"].as_i64().unwrap().to_string();
+        let (bob_id, carol_id) = (w.users[1].to_string(), w.users[2].to_string());
+
+        // Only managers: not the task's own user, not a data viewer.
+        let (s, _) = alice.post(REALLOCATE, &[("workitemId", &wid), ("quserId", &bob_id)]).await;
+        assert_eq!(s, 403);
+        let fam = w.family.to_string();
+        w.client.post_ok("/API/Admin/ProcessAuthority/addToQuser", &[("processModelInfoId", &fam), ("type", "1"), ("quserId", &w.users[3].to_string())]).await;
+        let dave = w.as_("dave");
+        dave.post_ok(REALLOCATE, &[("workitemId", &wid), ("quserId", &bob_id)]).await;
+        assert_eq!(alice.get_ok(MINE, &[]).await["count"], 0);
+        assert_eq!(nodes(&w.as_("bob").get_ok(MINE, &[]).await), vec![(a, "Apply".into())]);
+        // The client may too; qgroupId is accepted.
+        let root = crate::questetra::root_unit(&w.client).await.to_string();
+        w.client.post_ok(REALLOCATE, &[("workitemId", &wid), ("quserId", &carol_id), ("qgroupId", &root)]).await;
+        assert_eq!(w.as_("bob").get_ok(MINE, &[]).await["count"], 0);
+        assert_eq!(nodes(&w.as_("carol").get_ok(MINE, &[]).await), vec![(a, "Apply".into())]);
+
+        // Refusals name their parameter.
+        for (params, input) in [
+            (vec![("workitemId", wid.as_str()), ("quserId", "999999")], "quserId"),
+            (vec![("workitemId", wid.as_str()), ("quserId", "x")], "quserId"),
+            (vec![("workitemId", wid.as_str())], "quserId"),
+            (vec![("workitemId", "x"), ("quserId", bob_id.as_str())], "workitemId"),
+            (vec![("workitemId", "999999999999"), ("quserId", bob_id.as_str())], "workitemId"),
+        ] {
+            let (_, _, got) = dave.post_err(REALLOCATE, &params).await;
+            assert_eq!(got, json!(input), "{params:?}");
+        }
+        // Another organization's user, and another organization's client.
+        let other = World::new(&app, "QWN").await;
+        let (_, _, got) = dave.post_err(REALLOCATE, &[("workitemId", &wid), ("quserId", &other.users[1].to_string())]).await;
+        assert_eq!(got, json!("quserId"));
+        let (_, _, got) = other.client.post_err(REALLOCATE, &[("workitemId", &wid), ("quserId", &other.users[1].to_string())]).await;
+        assert_eq!(got, json!("workitemId"));
+        // A signed task is no longer reallocated; nor is a stopped case's.
+        submit(&app, &w.co.org, a, w.users[2], json!({})).await;
+        let (_, _, got) = dave.post_err(REALLOCATE, &[("workitemId", &wid), ("quserId", &bob_id)]).await;
+        assert_eq!(got, json!("workitemId"));
+        w.client.post_ok("/API/OR/ProcessInstance/stop", &[("processInstanceId", &a.to_string())]).await;
+        let approve = format!("{}", (a << 21) | 1);
+        let (_, _, got) = dave.post_err(REALLOCATE, &[("workitemId", &approve), ("quserId", &carol_id)]).await;
+        assert_eq!(got, json!("workitemId"));
+        let (s, _) = dave.get(REALLOCATE, &[]).await;
+        assert_eq!(s, 405);
+    }
+}

@@ -43,4 +43,49 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Hands current node `node` of case `doc` to user `to` (an active user of the
+    /// organization); logged as a `change` (`reallocate`) by `by`.
+    pub async fn reallocate_task(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        by: UserId,
+        node: NodeId,
+        to: UserId,
+    ) -> Result<()> {
+        let now = micros_now();
+        let actor = Actor::new(by, None);
+        write_tx!(self, |tx| {
+            let active: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE org_id = $1 AND id = $2 AND is_active",
+            )
+            .bind(org.0)
+            .bind(to.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if active == 0 {
+                return Err(Error::invalid(format!(
+                    "User {to} is not an active user of this organization."
+                ))
+                .into());
+            }
+            let (record, _) = load_case!(tx, self, org, doc);
+            let mut case = record.case;
+            let def = self.definition(org, case.workflow_id).await?;
+            let before = case.clone();
+            case.reallocate(&def, node, to)?;
+            persist_case!(tx, def, &before, &case, now, Some(self));
+            log_entry!(
+                tx,
+                case.id,
+                actor,
+                "change",
+                "reallocate",
+                json!({"node": node.0, "user": to.0}),
+                now
+            );
+        });
+        Ok(())
+    }
 }

@@ -3,10 +3,11 @@
 //! of each case's routing state that await the user.
 
 use super::instances::ProcessInstance;
+use super::ProcessState;
 use super::Viewer;
 use crate::{Result, Store};
 use sluice_domain::engine::{offered_nodes, Route};
-use sluice_domain::{OrgId, UserId, WorkflowId};
+use sluice_domain::{DocId, Error, FamilyId, OrgId, UserId, WorkflowId};
 
 /// Most work items one list answers.
 pub const MAX_WORKITEMS: i64 = 1000;
@@ -84,5 +85,38 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// A process manager (types 0/1, a system administrator or the client) hands the task at
+    /// `node_index` of running case `doc` to `to` (`Case::reallocate`).
+    pub async fn reallocate_workitem(
+        &self,
+        org: OrgId,
+        viewer: Viewer,
+        doc: DocId,
+        node_index: usize,
+        to: UserId,
+    ) -> Result<()> {
+        let pi = self.process_instance(org, viewer, doc).await?;
+        let manages = self
+            .process_authority_kinds(org, viewer, FamilyId(pi.family_id))
+            .await?
+            .iter()
+            .any(|k| k.manages());
+        if !manages {
+            return Err(Error::Forbidden(
+                "Only a process manager or app administrator may reallocate a task.".into(),
+            )
+            .into());
+        }
+        if pi.state != ProcessState::Started {
+            return Err(Error::conflict(format!("Process {doc} is not running.")).into());
+        }
+        let def = self.definition(org, pi.workflow_id).await?;
+        let Some(node) = def.nodes.get(node_index) else {
+            return Err(Error::not_found("Workitem", doc).into());
+        };
+        let by = viewer.user.unwrap_or(UserId(pi.creator_id));
+        self.reallocate_task(org, doc, by, node.id, to).await
     }
 }

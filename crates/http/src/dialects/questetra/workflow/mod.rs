@@ -63,6 +63,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/API/PE/Workitem/batchAccept",
             post(workitems::batch_accept),
         ),
+        ("/API/PIM/Workitem/reallocate", post(workitems::reallocate)),
         ("/API/OR/Workitem/list", get(workitems::list)),
         ("/API/OR/Workitem/listCsv", get(workitems::list_csv)),
         (

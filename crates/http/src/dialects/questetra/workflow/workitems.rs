@@ -244,3 +244,28 @@ fn store_message(e: sluice_store::Error) -> String {
         }
     }
 }
+
+/// `POST /API/PIM/Workitem/reallocate` (workitemId, quserId; qgroupId accepted and not
+/// used): a process manager hands a current, unsigned task to another active user.
+pub(crate) async fn reallocate(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
+    let id = p.required_id("workitemId")?;
+    let to = sluice_domain::UserId(p.required_id("quserId")?);
+    p.id("qgroupId")?;
+    let doc = DocId(id >> 21);
+    let index = (id & ((1 << 21) - 1)) as usize;
+    app.store
+        .reallocate_workitem(caller.org.id, viewer(&caller), doc, index, to)
+        .await
+        .map_err(|e| {
+            QError::store(
+                e,
+                &[
+                    ("Process ", "workitemId"),
+                    ("Workitem", "workitemId"),
+                    ("Node", "workitemId"),
+                    ("User ", "quserId"),
+                ],
+            )
+        })?;
+    wire::done()
+}
