@@ -139,6 +139,11 @@ fn check_call(call: &HttpCall) -> std::result::Result<(), String> {
     if !ok || call.url.len() > 2000 || call.url.chars().any(char::is_whitespace) {
         return Err(format!("url {:?} is not an http(s) URL.", call.url));
     }
+    // Credentials in the URL would be shown wherever the model is (export, logs).
+    let authority = url.split(['/', '?', '#']).nth(2).unwrap_or("");
+    if authority.contains('@') {
+        return Err("url must not hold a user name or password.".into());
+    }
     if call.retries > HttpCall::MAX_RETRIES {
         return Err(format!(
             "retries is {}; at most {} are allowed.",

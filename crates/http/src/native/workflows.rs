@@ -232,6 +232,7 @@ pub(crate) async fn import_bpmn(
     responses(
         (status = 200, description = "The BPMN 2.0 XML", body = String, content_type = "application/xml"),
         (status = 401, description = "Missing, invalid or expired token", body = super::error::ErrorBody),
+        (status = 403, description = "Not an administrator", body = super::error::ErrorBody),
         (status = 404, description = "No such version in the organization", body = super::error::ErrorBody),
     ))]
 pub(crate) async fn export_bpmn(
@@ -239,6 +240,13 @@ pub(crate) async fn export_bpmn(
     Bearer(p): Bearer,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    // Administrators (or the organization's own client) only: a model holds its service
+    // tasks' endpoints and its directory references.
+    if p.user.as_ref().is_some_and(|u| !u.is_admin) {
+        return Err(refused(DomainError::Forbidden(
+            "Only an organization administrator may export workflows.".into(),
+        )));
+    }
     let org = p.org.id;
     let id: i64 = id
         .parse()

@@ -1,4 +1,4 @@
-//! Native `GET /api/v1/workflows/{id}/bpmn`: any version as BPMN 2.0 XML with diagram
+//! Native `GET /api/v1/workflows/{id}/bpmn` (administrators): any version as BPMN 2.0 XML with diagram
 //! interchange; OmniBPM-built workflows get start/end events and a layout and re-import
 //! into a model that runs; import → export → import → export is stable; organizations are
 //! kept apart.
@@ -68,9 +68,11 @@ both! {
             json!({"note": "Check B", "as_doc_creator": true, "n_sign": 1}),
             json!({"note": "Sign", "as_doc_creator": true, "n_sign": 1}),
         ], &[(0, 1), (0, 2), (1, 3), (2, 3)]).await;
-        // Any user of the organization may read it.
+        // Administrators read it; other users may not (a model holds its service endpoints).
         let bob = user_token(&app, org, &{ app.user(org, "bob").await; "bob".to_string() }).await;
-        let (status, ct, xml) = get_bpmn(&app, Some(&bob), &wf.to_string()).await;
+        let (status, _, body) = get_bpmn(&app, Some(&bob), &wf.to_string()).await;
+        assert_eq!(status, 403, "{body}");
+        let (status, ct, xml) = get_bpmn(&app, Some(&token), &wf.to_string()).await;
         assert_eq!(status, 200, "{xml}");
         assert!(ct.starts_with("application/xml"), "{ct}");
         for want in ["<bpmn:startEvent id=\"StartEvent_1\"", "<bpmn:endEvent id=\"EndEvent_1\"",

@@ -386,6 +386,7 @@ fn runnable_rules() {
         (call("GET", "ftp://a.example", 1), "url"),
         (call("GET", "https://", 1), "url"),
         (call("GET", "https://a.example", 11), "retries"),
+        (call("GET", "https://user:pw@a.example/x", 1), "password"),
     ] {
         assert!(
             refused(vec![k(1, NodeKind::Service(c), &[])]).contains(why),
