@@ -98,6 +98,11 @@ pub async fn run(store: Store) {
 /// Makes one claimed call and records its outcome.
 async fn execute(store: &Store, call: ServiceCall) {
     let (outcome, http) = match task(store, &call).await {
+        // A case that no longer waits there (stopped, cancelled, moved on) is not called.
+        Ok((case, def, _)) if !case.service_calls(&def).contains(&call.node) => {
+            forget(store, &call).await;
+            return;
+        }
         Ok((case, def, http)) => (attempt(store, &case, &def, &http).await, Some(http)),
         Err(f) => (Err(f), None),
     };
@@ -118,9 +123,23 @@ async fn execute(store: &Store, call: ServiceCall) {
                 .await
         }
     };
-    if let Err(e) = recorded {
-        // A case cancelled or moved on meanwhile ends here too.
-        tracing::warn!(doc = call.doc.0, node = call.node.0, error = %e, "could not record a service call");
+    match recorded {
+        Ok(()) => {}
+        // The case was cancelled or moved on during the call: its row must not be claimed
+        // again when the lease runs out.
+        Err(sluice_store::Error::Domain(e)) => {
+            tracing::info!(doc = call.doc.0, node = call.node.0, error = %e, "service call outcome not recorded: the case moved on");
+            forget(store, &call).await;
+        }
+        Err(e) => {
+            tracing::warn!(doc = call.doc.0, node = call.node.0, error = %e, "could not record a service call");
+        }
+    }
+}
+
+async fn forget(store: &Store, call: &ServiceCall) {
+    if let Err(e) = store.drop_service_call(call.org, call.doc, call.node).await {
+        tracing::warn!(doc = call.doc.0, node = call.node.0, error = %e, "could not drop a stale service call");
     }
 }
 
@@ -244,6 +263,9 @@ async fn client_for(url: &str, allow_private: bool) -> Result<reqwest::Client, F
             .timeout(TIMEOUT)
             .connect_timeout(TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve and connect past the pinned,
+            // checked addresses.
+            .no_proxy()
     };
     let url = reqwest::Url::parse(url).map_err(|_| Failure::permanent("Not a URL."))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -260,10 +282,12 @@ async fn client_for(url: &str, allow_private: bool) -> Result<reqwest::Client, F
             .host_str()
             .ok_or_else(|| Failure::permanent("No host."))?;
         let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| Failure::retry(format!("Cannot resolve the service host: {e}")))?
-            .collect();
+        let addrs: Vec<SocketAddr> =
+            tokio::time::timeout(TIMEOUT, tokio::net::lookup_host((host, port)))
+                .await
+                .map_err(|_| Failure::retry("Resolving the service host timed out."))?
+                .map_err(|e| Failure::retry(format!("Cannot resolve the service host: {e}")))?
+                .collect();
         let allowed: Vec<SocketAddr> = addrs
             .iter()
             .copied()

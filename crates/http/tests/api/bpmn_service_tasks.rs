@@ -190,3 +190,25 @@ both! {
 fn open_of(m: &Model) -> sluice_domain::NodeId {
     sluice_domain::NodeId(m.import["nodes"]["Open"].as_i64().unwrap())
 }
+
+both! {
+    async fn a_stopped_case_is_not_called(app) {
+        let (url, seen) = endpoint().await;
+        let m = model(&app, "STP", &process(&format!("{url}/ok"), 0)).await;
+        // The case waits at the service task; no worker runs yet.
+        let doc = start(&app, &m).await;
+        assert!(app.store.next_service_call().await.unwrap().is_some());
+        // Stopped through Questetra by the organization's own client (not document/cancel).
+        let q = crate::questetra::org_client(&app, &m.org).await;
+        q.post_ok("/API/OR/ProcessInstance/stop", &[("processInstanceId", &doc.to_string())]).await;
+        worker(&app);
+        for _ in 0..400 {
+            if app.store.next_service_call().await.unwrap().is_none() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(app.store.next_service_call().await.unwrap().is_none(), "the stale call was not dropped");
+        assert!(seen.lock().unwrap().is_empty(), "a stopped case was called");
+    }
+}
