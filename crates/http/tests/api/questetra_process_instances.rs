@@ -240,6 +240,7 @@ both! {
             crit("<sort-property>price</sort-property>"),
             crit("<data>1</data>"),
             crit("<title>x</titl>"),
+            crit("<title>a&#0;b</title>"),
             "<workitem-criteria/>".into(),
             "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><process-instance-criteria>&e;</process-instance-criteria>".into(),
             "not xml".into(),

@@ -165,6 +165,13 @@ fn unescape(s: &str) -> Result<String, String> {
         rest = &rest[amp + semi + 1..];
     }
     out += rest;
+    // XML 1.0 allows no other control characters (PostgreSQL text holds no NUL either).
+    if out
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err("criteria holds a control character XML does not allow.".into());
+    }
     Ok(out)
 }
 
@@ -200,6 +207,10 @@ mod tests {
     fn refuses_doctype_unknown_entities_and_bad_nesting() {
         assert!(parse("<!DOCTYPE a [<!ENTITY x \"y\">]><a/>").is_err());
         assert!(parse("<a>&x;</a>").is_err());
+        assert!(parse("<a>a&#0;b</a>").is_err());
+        assert!(parse("<a>a&#x1;b</a>").is_err());
+        assert!(parse("<a>a\u{0}b</a>").is_err());
+        assert!(parse("<a>tab&#9;ok</a>").is_ok());
         assert!(parse("<a><b></a></b>").is_err());
         assert!(parse("<a><![CDATA[x]]></a>").is_err());
         assert!(parse(&"<a>".repeat(20)).is_err());
