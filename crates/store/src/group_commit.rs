@@ -9,6 +9,7 @@
 //! answers its client only once that COMMIT is durable. Durability is unchanged: nothing is
 //! acknowledged before its fsync.
 
+use crate::inline::db;
 use crate::{Error, Result};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
@@ -42,6 +43,10 @@ enum Orphan {
 
 #[derive(Default)]
 struct State {
+    /// rusqlite's view of `conn`'s handle, for writers run on the calling thread (see
+    /// `Writer::run_inline`); declared before `conn` so its cached statements are finalized
+    /// before the connection goes back to the pool.
+    inline: Option<InlineConn>,
     conn: Option<PoolConnection<Sqlite>>,
     group: Option<Group>,
     /// A writer was cancelled before it finished; undo its work before going on.
@@ -49,6 +54,14 @@ struct State {
     /// The last writer's savepoint succeeded and is still open: it is released together
     /// with the next writer's SAVEPOINT (one round trip instead of two), or by COMMIT.
     unreleased: bool,
+}
+
+/// A rusqlite connection over the raw handle of the writer's sqlx connection (it does not
+/// close the handle when dropped), with its own statement cache.
+struct InlineConn {
+    /// The raw handle's address, to notice a new connection.
+    handle: usize,
+    conn: rusqlite::Connection,
 }
 
 struct Group {
@@ -73,6 +86,7 @@ impl Writer {
     /// Waits for the writers in flight, then closes the connection.
     pub async fn close(&self) {
         let mut st = self.state.lock().await;
+        st.inline = None;
         st.conn = None;
         drop(st);
         self.pool.close().await;
@@ -80,6 +94,33 @@ impl Writer {
 
     /// Waits for the connection and opens this writer's savepoint.
     pub async fn enter(self: &Arc<Self>) -> Result<Member> {
+        let mut member = self.acquire().await?;
+        let sql = member.open();
+        let conn = member.state().conn.as_mut().expect("connection");
+        if let Err(e) = exec(conn, sql).await {
+            member.abort(&e).await;
+            return Err(e);
+        }
+        Ok(member)
+    }
+
+    /// Runs `f` as one writer, synchronously on the calling thread, with rusqlite on the
+    /// writer connection's own handle: its savepoint and every statement of `f` go to SQLite
+    /// without a hand-off to sqlx's connection thread and back per statement (one hand-off
+    /// in all, to lock that thread out). For the hottest writes, whose statements are few
+    /// and fixed; they take part in group commit like any other writer.
+    pub async fn run_inline<T>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&rusqlite::Connection) -> Result<T>,
+    ) -> Result<T> {
+        let mut member = self.acquire().await?;
+        let out = member.inline(f).await;
+        member.finish(out).await
+    }
+
+    /// Waits for the connection (undoing what a cancelled writer left), without opening a
+    /// savepoint yet.
+    async fn acquire(self: &Arc<Self>) -> Result<Member> {
         /// Counts a waiting writer until it gets the connection or is cancelled waiting.
         struct Queued<'a>(&'a AtomicUsize);
         impl Drop for Queued<'_> {
@@ -97,7 +138,7 @@ impl Writer {
             open: false,
             leader: false,
         };
-        if let Err(e) = member.begin().await {
+        if let Err(e) = member.prepare().await {
             member.abort(&e).await;
             return Err(e);
         }
@@ -140,10 +181,12 @@ impl Member {
         self.guard.as_mut().expect("member holds the writer")
     }
 
-    async fn begin(&mut self) -> Result<()> {
+    /// Gets the connection and undoes what a cancelled writer left.
+    async fn prepare(&mut self) -> Result<()> {
         let pool = self.writer.pool.clone();
         let st = self.state();
         if st.conn.is_none() {
+            st.inline = None;
             st.conn = Some(pool.acquire().await?);
         }
         let orphan = std::mem::take(&mut st.orphan);
@@ -160,23 +203,49 @@ impl Member {
                 }
             }
         }
-        // A statement that is awaited has been handed to SQLite's thread and runs even if
-        // this request is cancelled meanwhile, so the state records its effect first: a
-        // cancelled writer is then undone by the next one (see `Drop`).
-        let opened = st.group.is_none();
-        let sql = if opened {
-            let (done, _) = watch::channel(None);
-            st.group = Some(Group { members: 0, done });
-            "BEGIN IMMEDIATE"
-        } else if std::mem::take(&mut st.unreleased) {
-            "RELEASE member; SAVEPOINT member"
-        } else {
-            "SAVEPOINT member"
-        };
+        Ok(())
+    }
+
+    /// Records this writer as inside its savepoint and returns the SQL that makes it so
+    /// (see `open_sql`).
+    fn open(&mut self) -> &'static str {
+        let st = &mut **self.guard.as_mut().expect("member holds the writer");
+        let (sql, opened) = open_sql(&mut st.group, &mut st.unreleased);
         self.leader = opened;
         self.open = true;
-        let conn = self.state().conn.as_mut().expect("connection");
-        exec(conn, sql).await
+        sql
+    }
+
+    /// Opens the savepoint and runs `f`, both on this thread (see `Writer::run_inline`).
+    async fn inline<T>(&mut self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        let guard = self.guard.as_mut().expect("member holds the writer");
+        let State {
+            inline,
+            conn,
+            group,
+            unreleased,
+            ..
+        } = &mut **guard;
+        let conn = conn.as_mut().expect("connection");
+        // Cancelled while waiting here, nothing was opened: `Drop` has nothing to undo.
+        let mut locked = conn.lock_handle().await?;
+        let handle = locked.as_raw_handle().as_ptr();
+        if inline.as_ref().is_none_or(|i| i.handle != handle as usize) {
+            let c = share_handle(handle)?;
+            c.set_prepared_statement_cache_capacity(32);
+            *inline = Some(InlineConn {
+                handle: handle as usize,
+                conn: c,
+            });
+        }
+        // From here on nothing yields until `f` is done.
+        let (sql, opened) = open_sql(group, unreleased);
+        self.leader = opened;
+        self.open = true;
+        let c = &inline.as_ref().expect("inline connection").conn;
+        let out = c.execute_batch(sql).map_err(db).and_then(|()| f(c));
+        drop(locked);
+        out
     }
 
     /// The connection, inside this writer's savepoint.
@@ -195,6 +264,8 @@ impl Member {
             return out;
         }
         let ended = match (&out, self.leader) {
+            // Failed before its savepoint was opened (`inline`): nothing to undo.
+            (Err(_), _) if !self.open => Ok(()),
             (Ok(_), true) => Ok(()),
             (Ok(_), false) => {
                 self.state().unreleased = true;
@@ -249,6 +320,37 @@ impl Member {
     }
 }
 
+/// A rusqlite connection over the writer connection's raw handle.
+///
+/// SAFETY: `handle` is the writer's open sqlx connection. rusqlite uses it only while the
+/// writer's mutex is held and sqlx's connection thread is locked out (`lock_handle`), so one
+/// thread at a time touches it (the connection is opened in SQLite's multi-thread mode). The
+/// rusqlite connection never closes the handle (`from_handle`), and it is dropped, with its
+/// cached statements, before the sqlx connection is returned or closed (`State`'s field
+/// order, `prepare`, `close`).
+#[allow(unsafe_code)]
+fn share_handle(handle: *mut rusqlite::ffi::sqlite3) -> Result<rusqlite::Connection> {
+    unsafe { rusqlite::Connection::from_handle(handle) }.map_err(db)
+}
+
+/// The SQL that puts the next writer inside its savepoint (or opens the group's transaction
+/// for the first), with the state changed to match, and whether it opened the group. The
+/// caller runs it next without yielding in between: a statement that is awaited has been
+/// handed to SQLite's thread and runs even if the request is cancelled meanwhile, so the
+/// state records its effect first, and a cancelled writer is then undone by the next one
+/// (see `Drop`).
+fn open_sql(group: &mut Option<Group>, unreleased: &mut bool) -> (&'static str, bool) {
+    if group.is_none() {
+        let (done, _) = watch::channel(None);
+        *group = Some(Group { members: 0, done });
+        ("BEGIN IMMEDIATE", true)
+    } else if std::mem::take(unreleased) {
+        ("RELEASE member; SAVEPOINT member", false)
+    } else {
+        ("SAVEPOINT member", false)
+    }
+}
+
 /// Commits the open group and tells its members the outcome.
 async fn commit(mut st: OwnedMutexGuard<State>) {
     st.unreleased = false;
@@ -283,6 +385,123 @@ impl Drop for Member {
                     handle.spawn(self.writer.clone().flush());
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+    async fn writer() -> (Arc<Writer>, SqlitePool) {
+        let path = std::env::temp_dir().join(format!("sluice-gc-{}.db", uuid::Uuid::new_v4()));
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let read = SqlitePoolOptions::new()
+            .connect_with(options.read_only(true))
+            .await
+            .unwrap();
+        (Writer::new(pool), read)
+    }
+
+    async fn rows(read: &SqlitePool) -> Vec<i64> {
+        sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(read)
+            .await
+            .unwrap()
+    }
+
+    /// Writers on sqlx's thread and on the caller's interleave in shared groups; each that
+    /// fails leaves no trace and the others are all kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn inline_and_sqlx_writers_share_groups_and_fail_alone() {
+        let (w, read) = writer().await;
+        let tasks: Vec<_> = (0..200i64)
+            .map(|n| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let fail = n % 5 == 0;
+                    if n % 2 == 0 {
+                        w.run_inline(|c| {
+                            c.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                                .map_err(db)?;
+                            if fail {
+                                return Err(Error::Unexpected(anyhow::anyhow!("fails")));
+                            }
+                            Ok(())
+                        })
+                        .await
+                    } else {
+                        let mut m = w.enter().await?;
+                        let out = async {
+                            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                                .bind(n)
+                                .execute(m.conn())
+                                .await?;
+                            if fail {
+                                return Err(Error::Unexpected(anyhow::anyhow!("fails")));
+                            }
+                            Ok(())
+                        }
+                        .await;
+                        m.finish(out).await
+                    }
+                })
+            })
+            .collect();
+        for (n, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap().is_ok(), n % 5 != 0, "writer {n}");
+        }
+        let want: Vec<i64> = (0..200).filter(|n| n % 5 != 0).collect();
+        assert_eq!(rows(&read).await, want);
+    }
+
+    /// An inline writer cancelled while waiting for its turn or for the connection's thread
+    /// leaves all or nothing of its writes, and the writers around it are kept.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelled_inline_writers_leave_all_or_nothing() {
+        let (w, read) = writer().await;
+        let mut kept = Vec::new();
+        for n in 0..100i64 {
+            let writer = w.clone();
+            let task = tokio::spawn(async move {
+                writer
+                    .run_inline(|c| {
+                        c.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                            .map_err(db)?;
+                        c.execute("INSERT INTO t (n) VALUES (?1)", [n + 1000])
+                            .map_err(db)?;
+                        Ok(())
+                    })
+                    .await
+            });
+            if n % 3 == 0 {
+                task.abort();
+                let _ = task.await;
+            } else {
+                task.await.unwrap().unwrap();
+                kept.push(n);
+            }
+        }
+        // A last writer flushes whatever group is open.
+        w.run_inline(|_| Ok(())).await.unwrap();
+        let have = rows(&read).await;
+        for n in 0..100 {
+            let (a, b) = (have.contains(&n), have.contains(&(n + 1000)));
+            assert_eq!(a, b, "writer {n} half written");
+            assert!(a || !kept.contains(&n), "kept writer {n} lost");
         }
     }
 }

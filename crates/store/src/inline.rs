@@ -1,5 +1,5 @@
 //! SQLite reads run on the calling thread, for the hottest paths (document submit and
-//! create).
+//! create), and the helpers the writes run there share (`group_commit::Writer::run_inline`).
 //!
 //! sqlx runs each SQLite connection on a thread of its own: every statement is two thread
 //! hand-offs, and releasing a pooled connection (which sqlx pings) two more. Under load on
@@ -74,6 +74,25 @@ pub(crate) fn prepare<'c>(
         stmt.raw_bind_parameter(i, args[n - 1]).map_err(db)?;
     }
     Ok(stmt)
+}
+
+/// Runs `statements` in order with `args` bound by number (each takes the `$N` it names)
+/// and returns the rows they changed, all together.
+pub(crate) fn execute_all(
+    conn: &Connection,
+    statements: &[String],
+    args: &[&dyn ToSql],
+) -> Result<u64> {
+    let mut changed = 0;
+    for sql in statements {
+        changed += prepare(conn, sql, args)?.raw_execute().map_err(db)? as u64;
+    }
+    Ok(changed)
+}
+
+/// A time as sqlx writes it to SQLite, so rows written here read back alike.
+pub(crate) fn sql_time(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
 /// Every row of `sql`, mapped by `row`.

@@ -256,6 +256,18 @@ pub(super) fn participant_changes(
 /// document, $2 user, $3 delegate, $4 version, $5 log detail, $6 time, then three per
 /// participant row (user, acting, read version), then the field content.
 fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+    let (log, part, ver) = create_parts(participants, versions);
+    if postgres {
+        let mut ctes = vec![format!("l AS ({log})"), format!("p AS ({part})")];
+        ctes.extend(ver.map(|v| format!("v AS ({v})")));
+        format!("WITH {} SELECT 1", ctes.join(", "))
+    } else {
+        create_statements_sqlite(participants, versions).join("; ")
+    }
+}
+
+/// The statements of `create_batch_sql`: log, participants, and the field history if any.
+fn create_parts(participants: usize, versions: bool) -> (&'static str, String, Option<String>) {
     let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
                detail, created_at) VALUES ($1, $2, $3, 'create', 'new_document', $5, $6)";
     let rows: Vec<String> = (0..participants)
@@ -274,15 +286,92 @@ fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> Stri
             7 + 3 * participants
         )
     });
-    if postgres {
-        let mut ctes = vec![format!("l AS ({log})"), format!("p AS ({part})")];
-        ctes.extend(ver.map(|v| format!("v AS ({v})")));
-        format!("WITH {} SELECT 1", ctes.join(", "))
-    } else {
-        let mut stmts = vec![log.to_string(), part];
-        stmts.extend(ver);
-        stmts.join("; ")
+    (log, part, ver)
+}
+
+/// `create_batch_sql`'s SQLite statements, one by one.
+fn create_statements_sqlite(participants: usize, versions: bool) -> Vec<String> {
+    let (log, part, ver) = create_parts(participants, versions);
+    let mut stmts = vec![log.to_string(), part];
+    stmts.extend(ver);
+    stmts
+}
+
+// A document create's reads and inserts before `create_batch_sql`, shared by both ways of
+// running it (`create_document`).
+
+/// The version's family, state and name; on PostgreSQL followed by a shared lock: a
+/// concurrent workflow/delete waits for the document (and then sees it) instead of deleting
+/// under it.
+const CREATE_WORKFLOW: &str = "SELECT w.family_id, w.is_active, w.is_hidden, f.name \
+    FROM workflows w JOIN workflow_families f ON f.id = w.family_id \
+    WHERE w.org_id = $1 AND w.id = $2";
+/// The next serial number of the day (SQLite; PostgreSQL reserves blocks, `serials`).
+const CREATE_SERIAL: &str = "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
+    ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 RETURNING last";
+const CREATE_DOCUMENT: &str = "INSERT INTO documents (org_id, workflow_id, family_id, title, \
+    serial, creator_id, status, version, field_content, route, created_at, last_time, \
+    completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id";
+
+/// A whole create on PostgreSQL as one statement (no transaction needed around it): the
+/// version row under a shared lock (`CREATE_WORKFLOW`), then, only if it is active, the
+/// document, its log entry, participants and field history; answers the version row with
+/// the new document's id (NULL when it was not inserted), or no row for no version.
+/// Parameters: $1 organization, $2 version, $3 title, $4 serial, $5 creator, $6 delegate,
+/// $7 status, $8 version number, $9 field content, $10 route, $11 time, $12 completion
+/// time, then three per participant row (user, acting, read version).
+fn create_statement_postgres(participants: usize, versions: bool) -> String {
+    let rows: Vec<String> = (0..participants)
+        .map(|i| {
+            let k = 13 + 3 * i;
+            format!("(${k}::BIGINT, ${}::BOOLEAN, ${}::BIGINT)", k + 1, k + 2)
+        })
+        .collect();
+    let mut ctes = vec![
+        format!("w AS ({CREATE_WORKFLOW} FOR SHARE OF w)"),
+        "d AS (INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
+         status, version, field_content, route, created_at, last_time, completed_at) \
+         SELECT $1, $2, w.family_id, $3, $4, $5, $7, $8, $9, $10, $11, $11, $12 FROM w \
+         WHERE w.is_active RETURNING id)"
+            .to_string(),
+        "l AS (INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
+         detail, created_at) SELECT d.id, $5, $6, 'create', 'new_document', \
+         jsonb_build_object('document', jsonb_build_object('__id__', d.id))::TEXT, $11 FROM d)"
+            .to_string(),
+        format!(
+            "p AS (INSERT INTO document_participants (doc_id, user_id, is_current, \
+             read_version) SELECT d.id, v.u, v.c, v.r FROM d, (VALUES {}) AS v (u, c, r))",
+            rows.join(", ")
+        ),
+    ];
+    if versions {
+        ctes.push(
+            "v AS (INSERT INTO document_versions (doc_id, version, field_content) \
+             SELECT d.id, $8, $9 FROM d)"
+                .to_string(),
+        );
     }
+    format!(
+        "WITH {} SELECT w.family_id, w.is_active, w.is_hidden, w.name, d.id FROM w \
+         LEFT JOIN d ON TRUE",
+        ctes.join(", ")
+    )
+}
+
+/// The workflow a document is created in, from `CREATE_WORKFLOW`'s row, if it may be.
+fn creating_in(def: &Definition, row: Option<(i64, bool, bool, String)>) -> Result<Workflow> {
+    let Some((family, is_active, is_hidden, name)) = row else {
+        return Err(Error::not_found("Workflow", def.workflow.id).into());
+    };
+    let workflow = Workflow {
+        family_id: FamilyId(family),
+        is_active,
+        is_hidden,
+        name,
+        ..def.workflow.clone()
+    };
+    check_can_create_documents(&workflow)?;
+    Ok(workflow)
 }
 
 /// A submit's writes as one round trip: the document row, only if its version is still the
@@ -295,71 +384,84 @@ fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> Stri
 /// $7 route before, $8 time, $9 status, $10 field content, $11 route, $12 completion time,
 /// $13 version loaded, then three per participant row (user, acting, signed).
 fn submit_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
-    let update = "UPDATE documents SET status = $9, version = $4, field_content = $10, \
-                  route = $11, last_time = $8, completed_at = $12 WHERE id = $1 AND version = $13";
-    let sig = "INSERT INTO signatures (doc_id, kind, user_id, login_user_id, version, comment, \
-               detail, route_before, created_at) SELECT $1, 'NEXT', $2, $3, $4, $5, $6, $7, $8";
-    let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-               detail, created_at) SELECT $1, $2, $3, 'sign', 'sign'";
+    if !postgres {
+        return submit_statements_sqlite(participants, versions).join("; ");
+    }
     let rows: Vec<String> = (0..participants)
         .map(|i| {
             let k = 14 + 3 * i;
-            if postgres {
-                format!(
-                    "($1::BIGINT, ${k}::BIGINT, ${}::BOOLEAN, ${}::BOOLEAN)",
-                    k + 1,
-                    k + 2
-                )
-            } else {
-                format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
-            }
+            format!(
+                "($1::BIGINT, ${k}::BIGINT, ${}::BOOLEAN, ${}::BOOLEAN)",
+                k + 1,
+                k + 2
+            )
         })
         .collect();
-    let upsert = "ON CONFLICT (user_id, doc_id) DO UPDATE SET is_current = excluded.is_current, \
-                  has_signed = document_participants.has_signed OR excluded.has_signed";
-    let part = "INSERT INTO document_participants (doc_id, user_id, is_current, has_signed) \
-                SELECT * FROM (VALUES";
-    let ver = "INSERT INTO document_versions (doc_id, version, field_content) SELECT $1, $4, $10";
-    if postgres {
-        let mut ctes = vec![
-            format!("u AS ({update} RETURNING id)"),
-            format!("s AS ({sig} FROM u RETURNING id)"),
-            format!(
-                "l AS ({log}, json_build_object('signature', s.id, 'comment', $5::TEXT)::TEXT, \
-                 $8 FROM s)"
-            ),
-        ];
-        if participants > 0 {
-            ctes.push(format!(
-                "p AS ({part} {}) AS v (a, b, c, d) WHERE EXISTS (SELECT 1 FROM u) {upsert})",
-                rows.join(", ")
-            ));
-        }
-        if versions {
-            ctes.push(format!("v AS ({ver} FROM u)"));
-        }
-        format!("WITH {} SELECT COUNT(*) FROM u", ctes.join(", "))
-    } else {
-        let mut stmts = vec![
-            update.to_string(),
-            format!("{sig} WHERE changes() = 1"),
-            format!(
-                "{log}, json_object('signature', last_insert_rowid(), 'comment', $5), $8 \
-                 WHERE changes() = 1"
-            ),
-        ];
-        if participants > 0 {
-            stmts.push(format!(
-                "{part} {}) WHERE changes() = 1 {upsert}",
-                rows.join(", ")
-            ));
-        }
-        if versions {
-            stmts.push(format!("{ver} WHERE changes() > 0"));
-        }
-        stmts.join("; ")
+    let mut ctes = vec![
+        format!("u AS ({SUBMIT_UPDATE} RETURNING id)"),
+        format!("s AS ({SUBMIT_SIGNATURE} FROM u RETURNING id)"),
+        format!(
+            "l AS ({SUBMIT_LOG}, json_build_object('signature', s.id, 'comment', $5::TEXT)::TEXT, \
+             $8 FROM s)"
+        ),
+    ];
+    if participants > 0 {
+        ctes.push(format!(
+            "p AS ({SUBMIT_PARTICIPANTS} {}) AS v (a, b, c, d) WHERE EXISTS (SELECT 1 FROM u) \
+             {SUBMIT_UPSERT})",
+            rows.join(", ")
+        ));
     }
+    if versions {
+        ctes.push(format!("v AS ({SUBMIT_VERSION} FROM u)"));
+    }
+    format!("WITH {} SELECT COUNT(*) FROM u", ctes.join(", "))
 }
+
+/// `submit_batch_sql`'s SQLite statements, one by one.
+fn submit_statements_sqlite(participants: usize, versions: bool) -> Vec<String> {
+    let rows: Vec<String> = (0..participants)
+        .map(|i| {
+            let k = 14 + 3 * i;
+            format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
+        })
+        .collect();
+    let mut stmts = vec![
+        SUBMIT_UPDATE.to_string(),
+        format!("{SUBMIT_SIGNATURE} WHERE changes() = 1"),
+        format!(
+            "{SUBMIT_LOG}, json_object('signature', last_insert_rowid(), 'comment', $5), $8 \
+             WHERE changes() = 1"
+        ),
+    ];
+    if participants > 0 {
+        stmts.push(format!(
+            "{SUBMIT_PARTICIPANTS} {}) WHERE changes() = 1 {SUBMIT_UPSERT}",
+            rows.join(", ")
+        ));
+    }
+    if versions {
+        stmts.push(format!("{SUBMIT_VERSION} WHERE changes() > 0"));
+    }
+    stmts
+}
+
+// The statements of a submit (`submit_batch_sql`).
+const SUBMIT_UPDATE: &str = "UPDATE documents SET status = $9, version = $4, \
+    field_content = $10, route = $11, last_time = $8, completed_at = $12 \
+    WHERE id = $1 AND version = $13";
+const SUBMIT_SIGNATURE: &str = "INSERT INTO signatures (doc_id, kind, user_id, login_user_id, \
+    version, comment, detail, route_before, created_at) SELECT $1, 'NEXT', $2, $3, $4, $5, $6, \
+    $7, $8";
+const SUBMIT_LOG: &str = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, \
+    action, kind, detail, created_at) SELECT $1, $2, $3, 'sign', 'sign'";
+const SUBMIT_PARTICIPANTS: &str = "INSERT INTO document_participants (doc_id, user_id, \
+    is_current, has_signed) SELECT * FROM (VALUES";
+const SUBMIT_UPSERT: &str = "ON CONFLICT (user_id, doc_id) DO UPDATE SET \
+    is_current = excluded.is_current, \
+    has_signed = document_participants.has_signed OR excluded.has_signed";
+const SUBMIT_VERSION: &str =
+    "INSERT INTO document_versions (doc_id, version, field_content) SELECT $1, $4, $10";
 
 /// Upserts participant rows `(user, is_current, has_signed)` of a document in one
 /// statement (`has_signed` only ever turns on).
@@ -558,86 +660,156 @@ impl Store {
             .collect();
         let batch = create_batch_sql(self.is_postgres(), rows.len(), !case.content.is_empty());
         let log_detail = |id: i64| json!({"document": {"__id__": id}});
-        let (workflow, serial) = write_tx!(self, |tx| {
-            let row: Option<(i64, bool, bool, String)> = sqlx::query_as(
-                // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
-                // document (and then sees it), instead of deleting under it.
-                &format!(
-                    "SELECT w.family_id, w.is_active, w.is_hidden, f.name FROM workflows w \
-                     JOIN workflow_families f ON f.id = w.family_id \
-                     WHERE w.org_id = $1 AND w.id = $2{}",
-                    self.share_lock()
-                ),
-            )
-            .bind(org.0)
-            .bind(new.workflow.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((family, is_active, is_hidden, name)) = row else {
-                return Err(Error::not_found("Workflow", new.workflow).into());
-            };
-            let workflow = Workflow {
-                family_id: FamilyId(family),
-                is_active,
-                is_hidden,
-                name,
-                ..def.workflow.clone()
-            };
-            check_can_create_documents(&workflow)?;
-            let serial = match &reserved {
-                Some(serial) => serial.clone(),
-                None => {
-                    let day = super::serials::day(now);
-                    let seq: i64 = sqlx::query_scalar(
-                        "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
-                         ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
-                         RETURNING last",
-                    )
-                    .bind(org.0)
-                    .bind(&day)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    super::serials::format(&day, seq)
-                }
-            };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
-                 status, version, field_content, route, created_at, last_time, completed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
-            )
-            .bind(org.0)
-            .bind(workflow.id.0)
-            .bind(workflow.family_id.0)
-            .bind(&title)
-            .bind(&serial)
-            .bind(new.actor.user.0)
-            .bind(case.status.code())
-            .bind(case.version)
-            .bind(&content)
-            .bind(&route)
-            .bind(now)
-            .bind(case.completed_at)
-            .fetch_one(&mut *tx)
-            .await?;
-            case.id = DocId(id);
-            let mut q = sqlx::query(&batch)
-                .bind(id)
+        let side_tables = def.has_deadlines() || def.has_service_tasks();
+        let inline_writer = match &self.backend {
+            crate::db::Backend::Sqlite { writer, .. } if !side_tables => Some(writer),
+            _ => None,
+        };
+        let one_statement = match (&self.backend, side_tables, &reserved) {
+            (crate::db::Backend::Postgres(pool), false, Some(serial)) => Some((pool, serial)),
+            _ => None,
+        };
+        let (workflow, serial) = if let Some((pool, serial)) = one_statement {
+            // PostgreSQL: one statement, atomic by itself (no BEGIN/COMMIT round trips).
+            let sql = create_statement_postgres(rows.len(), !case.content.is_empty());
+            let mut q = sqlx::query_as::<_, (i64, bool, bool, String, Option<i64>)>(&sql)
+                .bind(org.0)
+                .bind(new.workflow.0)
+                .bind(&title)
+                .bind(serial)
                 .bind(new.actor.user.0)
                 .bind(new.actor.delegate.0)
+                .bind(case.status.code())
                 .bind(case.version)
-                .bind(log_detail(id).to_string())
-                .bind(now);
+                .bind(&content)
+                .bind(&route)
+                .bind(now)
+                .bind(case.completed_at);
             for (user, current, read) in &rows {
                 q = q.bind(user.0).bind(*current).bind(*read);
             }
-            if !case.content.is_empty() {
-                q = q.bind(&content);
-            }
-            q.execute(&mut *tx).await?;
-            sync_deadlines!(tx, def, &case, Some(self));
-            sync_service_calls!(tx, def, &case, now);
+            let row = q.fetch_optional(pool).await?;
+            let id = row.as_ref().and_then(|r| r.4);
+            let workflow = creating_in(&def, row.map(|r| (r.0, r.1, r.2, r.3)))?;
+            let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
+            case.id = DocId(id);
+            (workflow, serial.clone())
+        } else if let Some(writer) = inline_writer {
+            // SQLite: the whole create on this thread (`run_inline`).
+            let statements = create_statements_sqlite(rows.len(), !case.content.is_empty());
+            let (workflow, serial, id) = writer
+                .run_inline(|c| {
+                    let row = crate::inline::first(
+                        c,
+                        CREATE_WORKFLOW,
+                        &[&org.0, &new.workflow.0],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )?;
+                    let workflow = creating_in(&def, row)?;
+                    let day = super::serials::day(now);
+                    let seq: i64 =
+                        crate::inline::first(c, CREATE_SERIAL, &[&org.0, &day], |r| r.get(0))?
+                            .ok_or_else(|| anyhow::anyhow!("no serial returned"))?;
+                    let serial = super::serials::format(&day, seq);
+                    let at = crate::inline::sql_time(&now);
+                    let completed_at = case.completed_at.as_ref().map(crate::inline::sql_time);
+                    let id: i64 = crate::inline::first(
+                        c,
+                        CREATE_DOCUMENT,
+                        &[
+                            &org.0,
+                            &workflow.id.0,
+                            &workflow.family_id.0,
+                            &title,
+                            &serial,
+                            &new.actor.user.0,
+                            &case.status.code(),
+                            &case.version,
+                            &content,
+                            &route,
+                            &at,
+                            &completed_at,
+                        ],
+                        |r| r.get(0),
+                    )?
+                    .ok_or_else(|| anyhow::anyhow!("no document id returned"))?;
+                    let detail = log_detail(id).to_string();
+                    let mut args: Vec<&dyn rusqlite::ToSql> = vec![
+                        &id,
+                        &new.actor.user.0,
+                        &new.actor.delegate.0,
+                        &case.version,
+                        &detail,
+                        &at,
+                    ];
+                    for (user, current, read) in &rows {
+                        args.extend([&user.0 as &dyn rusqlite::ToSql, current, read]);
+                    }
+                    if !case.content.is_empty() {
+                        args.push(&content);
+                    }
+                    crate::inline::execute_all(c, &statements, &args)?;
+                    Ok((workflow, serial, id))
+                })
+                .await?;
+            case.id = DocId(id);
             (workflow, serial)
-        });
+        } else {
+            write_tx!(self, |tx| {
+                let row: Option<(i64, bool, bool, String)> =
+                    sqlx::query_as(&format!("{CREATE_WORKFLOW}{}", self.share_lock()))
+                        .bind(org.0)
+                        .bind(new.workflow.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let workflow = creating_in(&def, row)?;
+                let serial = match &reserved {
+                    Some(serial) => serial.clone(),
+                    None => {
+                        let day = super::serials::day(now);
+                        let seq: i64 = sqlx::query_scalar(CREATE_SERIAL)
+                            .bind(org.0)
+                            .bind(&day)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        super::serials::format(&day, seq)
+                    }
+                };
+                let id: i64 = sqlx::query_scalar(CREATE_DOCUMENT)
+                    .bind(org.0)
+                    .bind(workflow.id.0)
+                    .bind(workflow.family_id.0)
+                    .bind(&title)
+                    .bind(&serial)
+                    .bind(new.actor.user.0)
+                    .bind(case.status.code())
+                    .bind(case.version)
+                    .bind(&content)
+                    .bind(&route)
+                    .bind(now)
+                    .bind(case.completed_at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                case.id = DocId(id);
+                let mut q = sqlx::query(&batch)
+                    .bind(id)
+                    .bind(new.actor.user.0)
+                    .bind(new.actor.delegate.0)
+                    .bind(case.version)
+                    .bind(log_detail(id).to_string())
+                    .bind(now);
+                for (user, current, read) in &rows {
+                    q = q.bind(user.0).bind(*current).bind(*read);
+                }
+                if !case.content.is_empty() {
+                    q = q.bind(&content);
+                }
+                q.execute(&mut *tx).await?;
+                sync_deadlines!(tx, def, &case, Some(self));
+                sync_service_calls!(tx, def, &case, now);
+                (workflow, serial)
+            })
+        };
         let log_id = 0; // not read back: log ids are never shown
         let mut ids = participants.clone();
         ids.push(new.actor.delegate);
@@ -724,6 +896,7 @@ impl Store {
         let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
         let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
         let completed = case.status == sluice_domain::engine::Status::Completed;
+        let status_code = case.status.code();
         // The parameters of `submit_batch_sql`, in its order.
         macro_rules! bind_submit {
             ($q:expr) => {{
@@ -749,13 +922,49 @@ impl Store {
         }
         // On PostgreSQL the batch is one statement, atomic by itself: without deadlines or
         // service calls to rewrite it needs no transaction around it (two round trips fewer).
+        // On SQLite it runs on this thread (`run_inline`): no hand-off per statement.
         let side_tables = def.has_deadlines() || def.has_service_tasks();
-        if let (crate::db::Backend::Postgres(pool), false) = (&self.backend, side_tables) {
-            let q = bind_submit!(sqlx::query_scalar::<_, i64>(&sql));
-            if q.fetch_one(pool).await? == 0 {
-                return Err(Error::Outdated.into());
+        match (&self.backend, side_tables) {
+            (crate::db::Backend::Postgres(pool), false) => {
+                let q = bind_submit!(sqlx::query_scalar::<_, i64>(&sql));
+                if q.fetch_one(pool).await? == 0 {
+                    return Err(Error::Outdated.into());
+                }
+                return Ok((case.version, completed));
             }
-            return Ok((case.version, completed));
+            (crate::db::Backend::Sqlite { writer, .. }, false) => {
+                let statements = submit_statements_sqlite(changes.len(), versions);
+                let written = writer
+                    .run_inline(|c| {
+                        let at = crate::inline::sql_time(&now);
+                        let completed_at = case.completed_at.as_ref().map(crate::inline::sql_time);
+                        let mut args: Vec<&dyn rusqlite::ToSql> = vec![
+                            &case.id.0,
+                            &actor.user.0,
+                            &actor.delegate.0,
+                            &case.version,
+                            &comment,
+                            &detail,
+                            &route_before,
+                            &at,
+                            &status_code,
+                            &content,
+                            &route,
+                            &completed_at,
+                            &before.version,
+                        ];
+                        for (user, current, signed) in &changes {
+                            args.extend([&user.0 as &dyn rusqlite::ToSql, current, signed]);
+                        }
+                        crate::inline::execute_all(c, &statements, &args)
+                    })
+                    .await?;
+                if written == 0 {
+                    return Err(Error::Outdated.into());
+                }
+                return Ok((case.version, completed));
+            }
+            _ => {}
         }
         write_tx!(self, |tx| {
             let q = bind_submit!(sqlx::query(&sql));
