@@ -38,29 +38,61 @@ impl<'a> Forms<'a> {
         ] {
             f.insert(name, field(app, org, wf, name, t).await);
         }
-        let apply = node(app, org, wf, json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1,
+        let apply = node(
+            app,
+            org,
+            wf,
+            json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1,
             "required_fields": refs(&[f["Reason"]]),
             "editable_fields": refs(&[f["Amount"], f["Due"]]),
-            "visible_fields": refs(&[f["Approved"]])})).await;
-        let approve = node(app, org, wf, json!({"note": "Approve", "user": {"__id__": w.users[1]}, "n_sign": 1,
-            "required_fields": refs(&[f["Approved"]])})).await;
+            "visible_fields": refs(&[f["Approved"]])}),
+        )
+        .await;
+        let approve = node(
+            app,
+            org,
+            wf,
+            json!({"note": "Approve", "user": {"__id__": w.users[1]}, "n_sign": 1,
+            "required_fields": refs(&[f["Approved"]])}),
+        )
+        .await;
         link(app, org, apply, approve).await;
         activate(app, org, wf).await;
         perms(app, &w.co, wf, json!({})).await;
-        let models = w.client.get_ok("/API/Admin/ProcessModel/list", &[("query", "Form")]).await;
-        let family = models["processModelInfos"][0]["processModelInfoId"].as_i64().unwrap();
-        Forms { w, family, apply, f }
+        let models = w
+            .client
+            .get_ok("/API/Admin/ProcessModel/list", &[("query", "Form")])
+            .await;
+        let family = models["processModelInfos"][0]["processModelInfoId"]
+            .as_i64()
+            .unwrap();
+        Forms {
+            w,
+            family,
+            apply,
+            f,
+        }
     }
 
     /// Starts a case as Alice; returns (case, work item id).
     async fn start(&self, title: &str) -> (i64, String) {
-        let v = self.w.as_("alice").post_ok("/API/PE/ProcessInstance/start", &[
-            ("processModelInfoId", &self.family.to_string()),
-            ("nodeNumber", &self.apply.to_string()),
-            ("title", title),
-        ]).await;
+        let v = self
+            .w
+            .as_("alice")
+            .post_ok(
+                "/API/PE/ProcessInstance/start",
+                &[
+                    ("processModelInfoId", &self.family.to_string()),
+                    ("nodeNumber", &self.apply.to_string()),
+                    ("title", title),
+                ],
+            )
+            .await;
         let wi = &v["workitem"];
-        (wi["processInstanceId"].as_i64().unwrap(), wi["id"].as_i64().unwrap().to_string())
+        (
+            wi["processInstanceId"].as_i64().unwrap(),
+            wi["id"].as_i64().unwrap().to_string(),
+        )
     }
 
     fn key(&self, field: &str, form: &str) -> String {
@@ -69,21 +101,31 @@ impl<'a> Forms<'a> {
 
     /// The case's version, as OmniBPM shows it to Alice.
     async fn version(&self, doc: i64) -> i64 {
-        get(self.w.client.app, &self.w.co.org, doc, self.w.users[0]).await["latest_version"].as_i64().unwrap()
+        get(self.w.client.app, &self.w.co.org, doc, self.w.users[0]).await["latest_version"]
+            .as_i64()
+            .unwrap()
     }
 }
 
 /// A request answered as text: status, content type, body.
 async fn raw(q: &Q<'_>, post: bool, path: &str, params: &[(&str, &str)]) -> (u16, String, String) {
     let url = format!("{}{path}", q.app.url);
-    let mut req = if post { q.app.client.post(url).form(params) } else { q.app.client.get(url).query(params) };
+    let mut req = if post {
+        q.app.client.post(url).form(params)
+    } else {
+        q.app.client.get(url).query(params)
+    };
     if let Auth::Basic(u, p) = &q.auth {
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
         req = req.header("authorization", format!("Basic {basic}"));
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
-    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (status, ct, res.text().await.unwrap())
 }
 
@@ -91,7 +133,12 @@ async fn raw(q: &Q<'_>, post: bool, path: &str, params: &[(&str, &str)]) -> (u16
 fn texts(el: roxmltree::Node<'_, '_>) -> HashMap<String, String> {
     el.children()
         .filter(|c| c.is_element())
-        .map(|c| (c.tag_name().name().to_string(), c.text().unwrap_or("").to_string()))
+        .map(|c| {
+            (
+                c.tag_name().name().to_string(),
+                c.text().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -107,7 +154,14 @@ async fn xml(q: &Q<'_>, post: bool, path: &str, params: &[(&str, &str)]) -> Stri
 }
 
 /// The form of a work item as `q`: the root's texts and each form-data's texts by number.
-async fn view(q: &Q<'_>, wid: &str) -> (HashMap<String, String>, HashMap<i64, HashMap<String, String>>, String) {
+async fn view(
+    q: &Q<'_>,
+    wid: &str,
+) -> (
+    HashMap<String, String>,
+    HashMap<i64, HashMap<String, String>>,
+    String,
+) {
     let body = xml(q, false, VIEW, &[("workitemId", wid)]).await;
     let doc = roxmltree::Document::parse(&body).unwrap();
     let root = doc.root_element();
@@ -141,9 +195,15 @@ async fn save(q: &Q<'_>, params: &[(&str, &str)]) -> (bool, Vec<(String, String)
 }
 
 /// The JSON error of a refused request: (status, input).
-async fn refused(q: &Q<'_>, post: bool, path: &str, params: &[(&str, &str)]) -> (u16, serde_json::Value) {
+async fn refused(
+    q: &Q<'_>,
+    post: bool,
+    path: &str,
+    params: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
     let (s, _, body) = raw(q, post, path, params).await;
-    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({s}): {body}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|_| panic!("not JSON ({s}): {body}"));
     (s, v["errors"][0]["input"].clone())
 }
 

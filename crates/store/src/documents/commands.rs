@@ -9,9 +9,7 @@ use super::{check_actor, Actor, DocumentView};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sluice_domain::engine::{
-    Case, Definition, Moves, Outcome, Route, SignatureKind, Submission,
-};
+use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKind, Submission};
 use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind, Workflow};
 use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
@@ -559,7 +557,9 @@ impl Store {
         let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
         if let Some(at) = start {
             let none_start = def.parents(at).is_empty()
-                && def.node(at).is_some_and(|n| n.spec.kind.message().is_none());
+                && def
+                    .node(at)
+                    .is_some_and(|n| n.spec.kind.message().is_none());
             if !none_start {
                 return Err(Error::invalid(format!(
                     "Node {at} is not a start node of workflow {}.",

@@ -26,7 +26,10 @@ pub(crate) fn workitem_id(doc: i64, node_index: usize) -> i64 {
 
 /// The case and the node position of a work item id (see [`workitem_id`]).
 pub(crate) fn split_workitem_id(id: i64) -> (sluice_domain::DocId, usize) {
-    (sluice_domain::DocId(id >> 21), (id & ((1 << 21) - 1)) as usize)
+    (
+        sluice_domain::DocId(id >> 21),
+        (id & ((1 << 21) - 1)) as usize,
+    )
 }
 
 /// Who reads, for the store.

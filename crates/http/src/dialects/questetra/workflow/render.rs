@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use sluice_store::identity::AuthorityHolder;
 use sluice_store::questetra::{
-    ProcessAuthority, ProcessInstance, ProcessModel, StartActivity, WorkitemRecord,
-    WorkitemState,
+    ProcessAuthority, ProcessInstance, ProcessModel, StartActivity, WorkitemRecord, WorkitemState,
 };
 
 /// Questetra's datetimes: `2014-09-22T18:21:16+0000`.
