@@ -67,5 +67,6 @@ mod questetra_process_models;
 mod questetra_roles;
 mod questetra_units;
 mod questetra_users;
+mod questetra_workitem_forms;
 mod questetra_workitems;
 mod security;

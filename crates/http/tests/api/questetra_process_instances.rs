@@ -338,6 +338,21 @@ both! {
         // OmniBPM agrees: the case is cancelled.
         let doc = app.ok(&w.co.org, "document/get", json!({"document": {"__id__": b}, "user": {"__id__": w.users[0]}})).await;
         assert_eq!(doc["document"]["is_cancelled"], true, "{doc}");
+        // Logged as OmniBPM's cancel, by the manager who stopped it (by the starter for the
+        // organization's client).
+        let last_cancel = |logs: Vec<serde_json::Value>| {
+            let l = logs.last().expect("a log entry").clone();
+            (l["action"].as_str().map(String::from), l["type"].as_str().map(String::from), l["user"]["__id__"].as_i64())
+        };
+        let cancel = (Some("cancel".to_string()), Some("cancel".to_string()));
+        let (action, kind, by) = last_cancel(crate::omnibpm_document::logs(&app, &w.co.org, b).await);
+        assert_eq!(((action, kind), by), (cancel.clone(), Some(w.users[3])));
+        let e = w.start("alice", "E").await;
+        w.client.post_ok("/API/OR/ProcessInstance/stop", &[("processInstanceId", &id(e))]).await;
+        let (action, kind, by) = last_cancel(crate::omnibpm_document::logs(&app, &w.co.org, e).await);
+        assert_eq!(((action, kind), by), (cancel, Some(w.users[0])));
+        let (_, _, input) = w.client.post_err("/API/OR/ProcessInstance/stop", &[("processInstanceId", &id(e))]).await;
+        assert_eq!(input, json!("processInstanceId"));
 
         // Delete: the starter while nobody else took part; Carol (viewer) may not.
         let c = w.start("alice", "C").await;
@@ -393,5 +408,42 @@ both! {
         assert_eq!(s, 405);
         let (s, _) = w.client.as_(Auth::Nothing).get(LIST, &[]).await;
         assert_eq!(s, 401);
+    }
+}
+
+/// A service task whose URL the worker refuses (loopback, without the flag that allows it).
+const REFUSED_CALL: &str = r#"<bpmn:process id="Calls" name="Calls">
+  <bpmn:startEvent id="Go"><bpmn:messageEventDefinition/></bpmn:startEvent>
+  <bpmn:serviceTask id="Open" name="Open ticket" sluice:method="POST" sluice:url="http://127.0.0.1:9/x" sluice:retries="0"/>
+  <bpmn:endEvent id="End"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="Go" targetRef="Open"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="Open" targetRef="End"/>
+</bpmn:process>"#;
+
+both! {
+    async fn view_shows_a_service_tasks_error(app) {
+        tokio::spawn(sluice_http::service_tasks::run(app.store.clone()));
+        let m = crate::questetra_events::model(&app, "QPE", REFUSED_CALL).await;
+        let path = format!("/System/Event/MessageStart/{}/Go/start?key={}", m.family, m.key("Go"));
+        let (s, id) = crate::questetra_events::call(&app, reqwest::Method::POST, &path, None, "", None).await;
+        assert_eq!(s, 200, "{id}");
+        let client = org_client(&app, &m.org).await;
+        let view = || async { client.get_ok("/API/OR/ProcessInstance/view", &[("processInstanceId", &id)]).await };
+        // The worker records the refusal on its first pass (polled, at most 20 s).
+        let mut errors = json!([]);
+        for _ in 0..400 {
+            errors = view().await["processInstance"]["errors"].clone();
+            if errors.as_array().is_some_and(|e| !e.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(errors.as_array().map(Vec::len), Some(1), "{errors}");
+        assert_eq!(errors[0]["nodeNumber"], m.import["nodes"]["Open"]);
+        assert_eq!(errors[0]["nodeName"], "Open ticket");
+        assert!(errors[0]["message"].as_str().unwrap().contains("loopback or private"), "{errors}");
+        // Lists do not carry them.
+        let list = client.get_ok(LIST, &[]).await;
+        assert!(list["processInstances"][0].get("errors").is_none(), "{list}");
     }
 }

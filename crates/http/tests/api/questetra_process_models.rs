@@ -7,6 +7,23 @@ use crate::questetra::{add_qgroup, error_of};
 use crate::questetra_process_instances::{ids, World};
 use serde_json::json;
 
+/// A model with a message start and two none starts, each to its own task.
+const STARTS: &str = r#"<bpmn:process id="Starts" name="Starts">
+  <bpmn:startEvent id="Shop" name="Shop"><bpmn:messageEventDefinition/></bpmn:startEvent>
+  <bpmn:startEvent id="ByPhone" name="By phone"/>
+  <bpmn:startEvent id="ByMail" name="By mail"/>
+  <bpmn:userTask id="Order" name="Order"/>
+  <bpmn:userTask id="Phone" name="Phone"/>
+  <bpmn:userTask id="Mail" name="Mail"/>
+  <bpmn:endEvent id="End"/>
+  <bpmn:sequenceFlow id="f0" sourceRef="Shop" targetRef="Order"/>
+  <bpmn:sequenceFlow id="f1" sourceRef="ByPhone" targetRef="Phone"/>
+  <bpmn:sequenceFlow id="f2" sourceRef="ByMail" targetRef="Mail"/>
+  <bpmn:sequenceFlow id="f3" sourceRef="Order" targetRef="End"/>
+  <bpmn:sequenceFlow id="f4" sourceRef="Phone" targetRef="End"/>
+  <bpmn:sequenceFlow id="f5" sourceRef="Mail" targetRef="End"/>
+</bpmn:process>"#;
+
 both! {
     async fn list_stop_and_release(app) {
         let w = World::new(&app, "QMA").await;
@@ -139,5 +156,40 @@ both! {
         assert_eq!(code, "10002");
         let (code, _, _) = other.client.post_err("/API/Admin/ProcessAuthority/delete", &[("id", &v["processAuthority"]["id"].to_string())]).await;
         assert_eq!(code, "10001");
+    }
+}
+
+both! {
+    async fn message_starts_are_not_startable_and_start_enters_the_named_start(app) {
+        let m = crate::questetra_events::model(&app, "QMS", STARTS).await;
+        let client = crate::questetra::org_client(&app, &m.org).await;
+        let root = client.as_(crate::questetra::Auth::Basic(format!("root@{}", m.org.abbr), "secret-pw".into()));
+        let node = |k: &str| m.import["nodes"][k].as_i64().unwrap();
+        let v = root.get_ok("/API/PE/ProcessModel/listStartable", &[]).await;
+        let mut names: Vec<&str> = v["startableActivities"].as_array().unwrap().iter().map(|a| a["nodeName"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!((v["count"].as_i64(), names), (Some(2), vec!["By mail", "By phone"]));
+        assert_eq!(client.get_ok("/API/PE/ProcessModel/listStartable", &[]).await["count"], 2);
+
+        // A message start is refused; a none start enters itself only.
+        let fam = m.family.to_string();
+        let start = |n: i64| {
+            let fam = fam.clone();
+            let root = &root;
+            async move {
+                root.post("/API/PE/ProcessInstance/start", &[("processModelInfoId", &fam), ("nodeNumber", &n.to_string())]).await
+            }
+        };
+        let (s, v) = start(node("Shop")).await;
+        assert_eq!((s, error_of(&v).2), (400, json!("nodeNumber")), "{v}");
+        let (s, v) = start(node("Phone")).await;
+        assert_eq!((s, error_of(&v).2), (400, json!("nodeNumber")), "{v}");
+        for (at, task) in [("ByMail", "Mail"), ("ByPhone", "Phone")] {
+            let (s, v) = start(node(at)).await;
+            assert_eq!(s, 200, "{v}");
+            let id = v["workitem"]["processInstanceId"].to_string();
+            let pi = root.get_ok("/API/OR/ProcessInstance/view", &[("processInstanceId", &id)]).await;
+            assert_eq!(pi["processInstance"]["activeTokenNodeName"], json!([task]), "started at {at}");
+        }
     }
 }

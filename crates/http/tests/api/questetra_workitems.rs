@@ -52,6 +52,12 @@ both! {
         assert_eq!(input, json!("workitemId"));
         let (_, _, input) = alice.post_err("/API/OR/Workitem/Star/add", &[("workitemId", "x")]).await;
         assert_eq!(input, json!("workitemId"));
+        // A node part that is no node of the case's version is as unknown as a bad case.
+        let made_up = ((a << 21) | 999).to_string();
+        for path in ["/API/OR/Workitem/Star/add", "/API/OR/Workitem/Star/remove"] {
+            let (code, _, input) = alice.post_err(path, &[("workitemId", &made_up)]).await;
+            assert_eq!((code.as_str(), input), ("10000", json!("workitemId")));
+        }
 
         // Alice signs A: it moves to Bob, with a work item id of its own.
         submit(&app, &w.co.org, a, w.users[0], json!({})).await;
@@ -140,7 +146,7 @@ both! {
         // Refusals name the parameter.
         for bad in [
             "<process-instance-criteria/>",
-            &crit("<states><state>OFFERED</state></states>"),
+            &crit("<states><state>WAITING</state></states>"),
             &crit("<node-name>x</node-name>"),
             &crit("<date-from>yesterday</date-from>"),
             &crit("<starred>maybe</starred>"),
@@ -207,6 +213,24 @@ both! {
         }
         let wid = one.get_ok(OFFERED, &[]).await["workitems"][0]["id"].as_i64().unwrap();
 
+        // Task records show the offer as OFFERED (allocated to nobody); criteria pick states.
+        let state = |s: &str| format!("<workitem-criteria><states>{s}</states></workitem-criteria>");
+        let offered = vec![(doc, "Review".to_string(), "OFFERED".to_string())];
+        let v = one.get_ok(RECORDS, &[]).await;
+        assert_eq!(records(&v), offered);
+        assert!(v["workitems"][0]["allocatedQuserId"].is_null(), "{v}");
+        let v = one.get_ok(RECORDS, &[("criteria", &state("<state>OFFERED</state>"))]).await;
+        assert_eq!((v["count"].as_i64(), records(&v)), (Some(1), offered.clone()));
+        let v = one.get_ok(RECORDS, &[("criteria", &state("<state>ENDED</state><state>OFFERED</state>"))]).await;
+        assert_eq!(records(&v), offered);
+        let v = one.get_ok(RECORDS, &[("criteria", &state("<state>ALLOCATED</state>"))]).await;
+        assert_eq!(v["count"], 0);
+        let v = one.get_ok(RECORDS, &[("criteria", &state("<state>ALLOCATED</state><state>ENDED</state>"))]).await;
+        assert_eq!(v["count"], 0);
+        // The starter's own record is not offered.
+        let v = w.as_("alice").get_ok(RECORDS, &[("criteria", &state("<state>OFFERED</state>"))]).await;
+        assert_eq!(v["count"], 0);
+
         // p1 accepts (with an id that is not offered beside it): the task is p1's alone.
         let v = one.post_ok(ACCEPT, &[("workitemIds", &format!("{wid},12345"))]).await;
         let results = v["results"].as_array().unwrap();
@@ -221,6 +245,11 @@ both! {
         assert_eq!(one.get_ok(OFFERED, &[]).await["count"], 0);
         assert_eq!(two.get_ok(OFFERED, &[]).await["count"], 0);
         assert_eq!(two.get_ok(MINE, &[]).await["count"], 0);
+        assert_eq!(one.get_ok(RECORDS, &[("criteria", &state("<state>OFFERED</state>"))]).await["count"], 0);
+        let v = one.get_ok(RECORDS, &[("criteria", &state("<state>ALLOCATED</state>"))]).await;
+        assert_eq!(records(&v), vec![(doc, "Review".to_string(), "ALLOCATED".to_string())]);
+        assert_eq!(v["workitems"][0]["allocatedQuserId"], p1);
+        assert_eq!(two.get_ok(RECORDS, &[]).await["count"], 0);
         // p2 is too late; accepting again is refused per id too.
         let v = two.post_ok(ACCEPT, &[("workitemIds", &wid.to_string())]).await;
         assert_eq!(v["results"][0]["success"], false);

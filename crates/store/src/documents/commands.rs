@@ -9,7 +9,7 @@ use super::{check_actor, Actor, DocumentView};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sluice_domain::engine::{Case, Definition, Moves, Outcome, SignatureKind, Submission};
+use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKind, Submission};
 use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind, Workflow};
 use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
@@ -41,6 +41,21 @@ const MAX_AGENTS: usize = 1000;
 /// time a client reads back (for `document/list`'s inclusive bounds) matches on SQLite too.
 pub(super) fn micros_now() -> DateTime<Utc> {
     chrono::SubsecRound::trunc_subsecs(Utc::now(), 6)
+}
+
+/// A document title as kept: trimmed, at most `MAX_TITLE_CHARS`, no control characters.
+pub fn check_title(title: &str) -> Result<String> {
+    let title = title.trim().to_string();
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(Error::invalid(format!(
+            "title is longer than {MAX_TITLE_CHARS} characters."
+        ))
+        .into());
+    }
+    if title.chars().any(char::is_control) {
+        return Err(Error::invalid("title must not contain control characters.").into());
+    }
+    Ok(title)
 }
 
 fn check_comment(comment: &str) -> Result<()> {
@@ -604,16 +619,19 @@ impl Store {
     /// `document/create` is `document/get`'s), built from what was written rather than read
     /// back.
     pub async fn create_document(&self, org: OrgId, new: NewDocument) -> Result<DocumentView> {
-        let title = new.title.trim().to_string();
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(Error::invalid(format!(
-                "title is longer than {MAX_TITLE_CHARS} characters."
-            ))
-            .into());
-        }
-        if title.chars().any(char::is_control) {
-            return Err(Error::invalid("title must not contain control characters.").into());
-        }
+        self.create_document_at(org, new, None).await
+    }
+
+    /// [`Store::create_document`], entering only the start node `start` when one is named
+    /// (Questetra's start at a `nodeNumber`): the version's other starts are off the case's
+    /// path.
+    pub async fn create_document_at(
+        &self,
+        org: OrgId,
+        new: NewDocument,
+        start: Option<NodeId>,
+    ) -> Result<DocumentView> {
+        let title = check_title(&new.title)?;
         let def = self.definition(org, new.workflow).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
@@ -639,6 +657,20 @@ impl Store {
             .into());
         }
         let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
+        if let Some(at) = start {
+            let none_start = def.parents(at).is_empty()
+                && def
+                    .node(at)
+                    .is_some_and(|n| n.spec.kind.message().is_none());
+            if !none_start {
+                return Err(Error::invalid(format!(
+                    "Node {at} is not a start node of workflow {}.",
+                    new.workflow
+                ))
+                .into());
+            }
+            (case.route, moves) = Route::start_at(&def, at, &case.content, now);
+        }
         self.resolve_case(org, &def, &mut case, &mut moves, now)
             .await?;
         let mut participants: Vec<UserId> = case.acting_users();
@@ -1089,13 +1121,31 @@ impl Store {
 
     /// The creator cancels a document in process.
     pub async fn cancel_document(&self, org: OrgId, doc: DocId, actor: Actor) -> Result<()> {
-        self.simple_command(org, doc, actor, "cancel", |case, _| case.cancel(actor.user))
-            .await
+        self.simple_command(org, doc, actor, "cancel", json!({}), |case, _| {
+            case.cancel(actor.user)
+        })
+        .await
+    }
+
+    /// Cancels a document in process for its creator, by `actor`, whom the caller has found
+    /// allowed to (Questetra's process managers stop anyone's case); logged as a `cancel` by
+    /// `actor` with `detail`.
+    pub(crate) async fn cancel_document_for_creator(
+        &self,
+        org: OrgId,
+        doc: DocId,
+        actor: Actor,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.simple_command(org, doc, actor, "cancel", detail, |case, _| {
+            case.cancel(case.creator)
+        })
+        .await
     }
 
     /// A user with the revokable permission revokes a completed document.
     pub async fn revoke_document(&self, org: OrgId, doc: DocId, actor: Actor) -> Result<()> {
-        self.simple_command(org, doc, actor, "revoke", |case, g| {
+        self.simple_command(org, doc, actor, "revoke", json!({}), |case, g| {
             case.revoke(actor.user, g.revokable)
         })
         .await
@@ -1107,6 +1157,7 @@ impl Store {
         doc: DocId,
         actor: Actor,
         action: &'static str,
+        detail: serde_json::Value,
         command: impl Fn(&mut Case, sluice_domain::workflow::Grants) -> sluice_domain::Result<()>,
     ) -> Result<()> {
         let now = micros_now();
@@ -1119,7 +1170,7 @@ impl Store {
             let before = case.clone();
             command(&mut case, g)?;
             persist_case!(tx, def, &before, &case, now, Some(self));
-            log_entry!(tx, case.id, actor, action, action, json!({}), now);
+            log_entry!(tx, case.id, actor, action, action, detail, now);
         });
         Ok(())
     }

@@ -7,6 +7,7 @@ mod access;
 mod commands;
 mod deadlines;
 mod definitions;
+mod drafts;
 mod inline;
 mod lookups;
 mod messages;
@@ -16,7 +17,7 @@ mod records;
 mod serials;
 mod service_calls;
 
-pub use commands::NewDocument;
+pub use commands::{check_title, NewDocument};
 pub(crate) use definitions::DefinitionCache;
 pub use messages::{ServiceCall, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use reads::{DocumentFilter, DocumentView};

@@ -130,6 +130,9 @@ pub struct ProcessInstance {
     pub active_nodes: Vec<String>,
     /// Field values (`None` where the viewer may see only the progress, and in lists).
     pub data: Option<Vec<ProcessDatum>>,
+    /// Why nodes cannot go on by themselves (a service call that failed for good, a gateway
+    /// with no flow to take): (node id, node name, message).
+    pub errors: Vec<(i64, String, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -391,6 +394,15 @@ impl Store {
             .filter(|_| state == ProcessState::Started)
             .filter_map(|(id, _)| names.get(id).map(|n| n.to_string()))
             .collect();
+        let errors = route
+            .nodes
+            .iter()
+            .filter_map(|(id, run)| {
+                let message = run.error.clone()?;
+                let name = names.get(id).map(|n| n.to_string()).unwrap_or_default();
+                Some((id.0, name, message))
+            })
+            .collect();
         let data = if with_data {
             let content: FieldContent =
                 serde_json::from_str(&row.field_content).map_err(|_| corrupt("field_content"))?;
@@ -432,6 +444,7 @@ impl Store {
             starred: row.starred,
             active_nodes,
             data,
+            errors,
         })
     }
 
@@ -473,17 +486,17 @@ impl Store {
     }
 
     /// Stops a running case: its creator cancels it as `document/cancel` does; a manager
-    /// (who may not be its creator) stops it the same way, logged as a `cancel` by the
-    /// manager (by the creator, with `stopped_by` "client", for the organization's client).
+    /// (who may not be its creator) cancels it for the creator the same way, logged as a
+    /// `cancel` by the manager (by the creator, with `stopped_by` "client", for the
+    /// organization's client).
     pub async fn stop_process_instance(&self, org: OrgId, viewer: Viewer, id: DocId) -> Result<()> {
         let row = self.instance_row(org, viewer, id).await?;
         if row.status != "processing" {
             return Err(Error::conflict(format!("Process {id} is not running.")).into());
         }
+        let actor = |u: i64| crate::documents::Actor::new(UserId(u), None);
         if let Some(u) = viewer.user.filter(|u| u.0 == row.creator_id) {
-            return self
-                .cancel_document(org, id, crate::documents::Actor::new(u, None))
-                .await;
+            return self.cancel_document(org, id, actor(u.0)).await;
         }
         if !self.manages(org, viewer, row.family_id).await? {
             return Err(Error::Forbidden(format!(
@@ -495,41 +508,8 @@ impl Store {
             Some(u) => (u.0, json!({})),
             None => (row.creator_id, json!({"stopped_by": "client"})),
         };
-        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
-        write_tx!(self, |tx| {
-            let changed = sqlx::query(
-                "UPDATE documents SET status = 'cancelled', version = version + 1, \
-                 last_time = $3 WHERE org_id = $1 AND id = $2 AND status = 'processing'",
-            )
-            .bind(org.0)
-            .bind(id.0)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 0 {
-                return Err(Error::conflict(format!("Process {id} is not running.")).into());
-            }
-            sqlx::query("UPDATE document_participants SET is_current = FALSE WHERE doc_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM document_deadlines WHERE doc_id = $1")
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-                 detail, created_at) VALUES ($1, $2, $2, 'cancel', 'cancel', $3, $4)",
-            )
-            .bind(id.0)
-            .bind(user)
-            .bind(detail.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        });
-        Ok(())
+        self.cancel_document_for_creator(org, id, actor(user), detail)
+            .await
     }
 
     /// Deletes a case with everything it has: its starter while nobody else has signed,

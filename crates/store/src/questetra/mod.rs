@@ -4,14 +4,16 @@
 //! need (creation, signing) goes through `documents`.
 
 mod authorities;
+mod forms;
 mod instances;
 mod models;
 mod workitem_records;
 mod workitems;
 
 pub use authorities::{ProcessAuthority, ProcessAuthorityKind};
+pub use forms::{Access, FormField, TaskForm};
 pub use instances::{InstanceFilter, InstanceOrder, ProcessInstance, ProcessState};
-pub use models::{ProcessModel, StartActivity};
+pub use models::{ProcessModel, StartActivity, StartNode};
 pub use workitem_records::{WorkitemFilter, WorkitemRecord, WorkitemState};
 pub use workitems::{Workitem, MAX_WORKITEMS};
 

@@ -4,6 +4,7 @@
 use crate::identity::PageRequest;
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
+use sluice_domain::workflow::NodeKind;
 use sluice_domain::{Error, FamilyId, NodeId, OrgId, UserId, WorkflowId};
 
 /// A workflow family as a Questetra process model.
@@ -58,6 +59,21 @@ const CREATABLE: &str = "EXISTS (SELECT 1 FROM workflow_permissions p JOIN users
       ((g.system_kind = 'all_users' AND NOT u.is_external) OR \
        (g.system_kind = 'external_users' AND u.is_external)))))";
 
+/// Node `n` is a message start: its behaviour (the JSON of `NodeKind::Start`) has a
+/// `message`, the only member a start's behaviour can have.
+const MESSAGE_START: &str = "(n.kind = 'start' AND COALESCE(n.behaviour, '') LIKE '%\"message\"%')";
+
+/// What a node of an active version is to `ProcessInstance/start`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartNode {
+    /// A node without parents that is not a message start: users start cases there.
+    Start,
+    /// A message start event: started by HTTP messages only.
+    MessageStart,
+    /// Not a node of the version, or a node with parents.
+    NotStart,
+}
+
 impl Store {
     /// The organization's process models whose name contains `query`, by id; with the
     /// count of all that match.
@@ -94,8 +110,9 @@ impl Store {
         })
     }
 
-    /// The start nodes (nodes without parents) of the active versions whose family `user`
-    /// may create cases of (or every one, for `None`), by family and node; with the count.
+    /// The start nodes (nodes without parents, but not message starts: HTTP messages start
+    /// those) of the active versions whose family `user` may create cases of (or every
+    /// one, for `None`), by family and node; with the count.
     pub async fn startable_activities(
         &self,
         org: OrgId,
@@ -109,7 +126,7 @@ impl Store {
              JOIN workflow_nodes n ON n.workflow_id = w.id \
              WHERE w.org_id = $1 AND w.is_active AND lower(f.name) LIKE $3 ESCAPE '\\' \
              AND NOT EXISTS (SELECT 1 FROM workflow_node_children c WHERE c.child_id = n.id) \
-             AND ($2 = 0 OR {CREATABLE})"
+             AND NOT {MESSAGE_START} AND ($2 = 0 OR {CREATABLE})"
         );
         let uid = user.map_or(0, |u| u.0);
         read!(self, |db| {
@@ -130,18 +147,19 @@ impl Store {
         })
     }
 
-    /// The active version of a family and whether `node` is one of its start nodes.
+    /// The active version of a family and what `node` is to it.
     pub async fn active_start(
         &self,
         org: OrgId,
         family: FamilyId,
         node: NodeId,
-    ) -> Result<(WorkflowId, bool)> {
-        let row: Option<(i64, bool)> = read!(self, |db| {
+    ) -> Result<(WorkflowId, StartNode)> {
+        type Found = (i64, Option<String>, Option<String>, bool);
+        let row: Option<Found> = read!(self, |db| {
             sqlx::query_as(
-                "SELECT w.id, EXISTS (SELECT 1 FROM workflow_nodes n WHERE n.workflow_id = w.id \
-                 AND n.id = $3 AND NOT EXISTS (SELECT 1 FROM workflow_node_children c \
-                 WHERE c.child_id = n.id)) FROM workflows w \
+                "SELECT w.id, n.kind, n.behaviour, EXISTS (SELECT 1 FROM workflow_node_children c \
+                 WHERE c.child_id = n.id) FROM workflows w \
+                 LEFT JOIN workflow_nodes n ON n.workflow_id = w.id AND n.id = $3 \
                  WHERE w.org_id = $1 AND w.family_id = $2 AND w.is_active",
             )
             .bind(org.0)
@@ -150,10 +168,20 @@ impl Store {
             .fetch_optional(db)
             .await?
         });
-        match row {
-            Some((w, start)) => Ok((WorkflowId(w), start)),
-            None => Err(self.family_without_active(org, family).await),
-        }
+        let Some((w, kind, behaviour, has_parents)) = row else {
+            return Err(self.family_without_active(org, family).await);
+        };
+        let message = behaviour
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<NodeKind>(b).ok())
+            .is_some_and(|k| k.message().is_some());
+        let start = match kind {
+            None => StartNode::NotStart,
+            Some(_) if has_parents => StartNode::NotStart,
+            Some(k) if k == "start" && message => StartNode::MessageStart,
+            Some(_) => StartNode::Start,
+        };
+        Ok((WorkflowId(w), start))
     }
 
     /// "not found" or "has no active version".

@@ -1,14 +1,15 @@
 //! Task records of a user (Questetra's `/API/OR/Workitem/list`): the nodes the user signed
 //! (`ENDED`, one per valid `NEXT` signature) and the nodes of running cases awaiting the
-//! user now (`ALLOCATED`). Both come from one `UNION ALL` filtered, counted and paged in
-//! SQL; the page's cases are then read in one query.
+//! user now (`ALLOCATED`, or `OFFERED` while offered to several users). Both come from one
+//! `UNION ALL` filtered, counted and paged in SQL; the page's cases are then read in one
+//! query.
 
 use super::instances::{Bind, ProcessInstance};
 use super::Viewer;
 use crate::identity::PageRequest;
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
-use sluice_domain::engine::Route;
+use sluice_domain::engine::{offered_nodes, Route};
 use sluice_domain::{NodeId, OrgId, UserId, WorkflowId};
 
 /// A task record's state.
@@ -16,6 +17,8 @@ use sluice_domain::{NodeId, OrgId, UserId, WorkflowId};
 pub enum WorkitemState {
     /// Awaits the user now.
     Allocated,
+    /// Offered to the user and others (`engine::offered_nodes`) until one accepts.
+    Offered,
     /// Signed by the user.
     Ended,
 }
@@ -24,6 +27,7 @@ impl WorkitemState {
     pub fn code(self) -> &'static str {
         match self {
             Self::Allocated => "ALLOCATED",
+            Self::Offered => "OFFERED",
             Self::Ended => "ENDED",
         }
     }
@@ -31,6 +35,7 @@ impl WorkitemState {
     pub fn parse(code: &str) -> Option<Self> {
         match code {
             "ALLOCATED" => Some(Self::Allocated),
+            "OFFERED" => Some(Self::Offered),
             "ENDED" => Some(Self::Ended),
             _ => None,
         }
@@ -45,11 +50,18 @@ pub struct WorkitemFilter {
     pub states: Vec<WorkitemState>,
     pub title: Option<String>,
     /// Bounds on the record's time: the signature for `ENDED`, the case's last change for
-    /// `ALLOCATED`.
+    /// `ALLOCATED` and `OFFERED`.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub starred: Option<bool>,
     pub ascending: bool,
+}
+
+impl WorkitemFilter {
+    /// Whether records in `state` match (every state does when none is named).
+    pub fn wants(&self, state: WorkitemState) -> bool {
+        self.states.is_empty() || self.states.contains(&state)
+    }
 }
 
 /// One task record.
@@ -84,7 +96,9 @@ const ITEMS: &str = "WITH items(doc_id, ended, detail, at, seq) AS (\
      SELECT i.doc_id, i.ended, i.detail, i.at FROM items i JOIN documents d ON d.id = i.doc_id \
      WHERE d.org_id = $1";
 
-fn conditions(f: &WorkitemFilter, binds: &mut Vec<Bind>) -> String {
+/// `live`: the cases with a node of the wanted kind awaiting the user, when the states ask
+/// for one of `ALLOCATED` and `OFFERED` only.
+fn conditions(f: &WorkitemFilter, live: Option<&[i64]>, binds: &mut Vec<Bind>) -> String {
     let mut sql = String::new();
     let mut next = |b: Bind| {
         binds.push(b);
@@ -97,11 +111,28 @@ fn conditions(f: &WorkitemFilter, binds: &mut Vec<Bind>) -> String {
     if let Some(id) = f.instance {
         sql += &format!(" AND d.id = {}", next(Bind::Int(id)));
     }
-    if f.states.len() == 1 {
-        sql += &format!(
-            " AND i.ended = {}",
-            next(Bind::Bool(f.states[0] == WorkitemState::Ended))
-        );
+    let ended = f.wants(WorkitemState::Ended);
+    match live {
+        Some(ids) => {
+            let ps: Vec<String> = ids.iter().map(|id| next(Bind::Int(*id))).collect();
+            let cases = if ps.is_empty() {
+                "1 = 0".to_string()
+            } else {
+                format!("i.doc_id IN ({})", ps.join(", "))
+            };
+            sql += &if ended {
+                format!(" AND (i.ended OR {cases})")
+            } else {
+                format!(" AND NOT i.ended AND {cases}")
+            };
+        }
+        None if f.states.is_empty() => {}
+        None => {
+            let awaiting = f.wants(WorkitemState::Allocated) || f.wants(WorkitemState::Offered);
+            if ended != awaiting {
+                sql += &format!(" AND i.ended = {}", next(Bind::Bool(ended)));
+            }
+        }
     }
     if let Some(t) = &f.title {
         let p = next(Bind::Text(super::models::like_pattern(Some(t))));
@@ -133,8 +164,28 @@ impl Store {
         filter: &WorkitemFilter,
         page: PageRequest,
     ) -> Result<(i64, Vec<WorkitemRecord>)> {
+        // Which nodes are offered is known from each case's routing state only: asked for
+        // one kind alone, the cases with such a node are found first (at most
+        // `MAX_WORKITEMS`, as in My Tasks) and bound into the query.
+        let (allocated, offered) = (
+            filter.wants(WorkitemState::Allocated),
+            filter.wants(WorkitemState::Offered),
+        );
+        let live: Option<Vec<i64>> = if allocated != offered {
+            let items = if offered {
+                self.offered_workitems(org, user).await?
+            } else {
+                self.allocated_workitems(org, user).await?
+            };
+            let mut ids: Vec<i64> = items.iter().map(|w| w.instance.id.0).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Some(ids)
+        } else {
+            None
+        };
         let mut binds = vec![Bind::Int(org.0), Bind::Int(user.0)];
-        let cond = conditions(filter, &mut binds);
+        let cond = conditions(filter, live.as_deref(), &mut binds);
         let dir = if filter.ascending { "ASC" } else { "DESC" };
         let count_sql = format!("SELECT COUNT(*) FROM ({ITEMS}{cond}) c");
         let n = binds.len();
@@ -181,7 +232,8 @@ impl Store {
             let Ok(route) = serde_json::from_str::<Route>(route) else {
                 continue;
             };
-            let nodes: Vec<(NodeId, Option<DateTime<Utc>>)> = if row.ended {
+            let offers = offered_nodes(&route, &def, user);
+            let nodes: Vec<(NodeId, WorkitemState, Option<DateTime<Utc>>)> = if row.ended {
                 let detail: crate::documents::SignatureDetail = row
                     .detail
                     .as_deref()
@@ -190,16 +242,24 @@ impl Store {
                 detail
                     .fulfilled
                     .into_iter()
-                    .map(|n| (n, Some(row.at)))
+                    .map(|n| (n, WorkitemState::Ended, Some(row.at)))
                     .collect()
             } else {
                 route
                     .current()
                     .filter(|(_, run)| run.awaits(user))
-                    .map(|(n, _)| (*n, None))
+                    .map(|(n, _)| {
+                        let state = if offers.contains(n) {
+                            WorkitemState::Offered
+                        } else {
+                            WorkitemState::Allocated
+                        };
+                        (*n, state, None)
+                    })
+                    .filter(|(_, state, _)| filter.wants(*state))
                     .collect()
             };
-            for (node, ended_at) in nodes {
+            for (node, state, ended_at) in nodes {
                 let Some(index) = def.nodes.iter().position(|n| n.id == node) else {
                     continue;
                 };
@@ -212,11 +272,7 @@ impl Store {
                     node_id: node.0,
                     node_name: def.nodes[index].spec.note.clone(),
                     node_index: index,
-                    state: if row.ended {
-                        WorkitemState::Ended
-                    } else {
-                        WorkitemState::Allocated
-                    },
+                    state,
                     allocated_at,
                     ended_at,
                 });

@@ -158,7 +158,8 @@ pub(crate) fn process_instances(
 
 /// Parses the `workitem-criteria` of `/API/OR/Workitem/list` (Sluice's reading; see
 /// docs/dialects/questetra.md): `process-model-info-id` (repeatable),
-/// `process-instance-id`, `process-instance-title`, `states/state` (ALLOCATED, ENDED),
+/// `process-instance-id`, `process-instance-title`, `states/state` (ALLOCATED, OFFERED,
+/// ENDED),
 /// `date-from|to` on the record's time, `starred` and `sort-direction`.
 pub(crate) fn workitems(criteria: Option<&str>) -> Result<WorkitemFilter, QError> {
     let mut f = WorkitemFilter::default();
@@ -185,7 +186,7 @@ pub(crate) fn workitems(criteria: Option<&str>) -> Result<WorkitemFilter, QError
                         .flatten()
                         .ok_or_else(|| {
                             bad(format!(
-                                "criteria: <states> holds <state> ALLOCATED or ENDED, not <{}>{}.",
+                                "criteria: <states> holds <state> ALLOCATED, OFFERED or ENDED, not <{}>{}.",
                                 s.name, s.text
                             ))
                         })?;

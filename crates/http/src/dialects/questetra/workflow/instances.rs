@@ -11,6 +11,7 @@ use serde_json::json;
 use sluice_domain::engine::RunState;
 use sluice_domain::{DocId, FamilyId, NodeId};
 use sluice_store::documents::{Actor, NewDocument};
+use sluice_store::questetra::StartNode;
 
 /// Store messages that name a parameter.
 const HINTS: &[(&str, &str)] = &[
@@ -87,7 +88,7 @@ pub(crate) async fn list_csv_utf16(
     Ok(csv(utf16le(&text), "UTF-16LE", CSV_NAME))
 }
 
-/// `GET /API/OR/ProcessInstance/view` (processInstanceId).
+/// `GET /API/OR/ProcessInstance/view` (processInstanceId): with Sluice's `errors`.
 pub(crate) async fn view(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
     let id = DocId(p.required_id("processInstanceId")?);
     let pi = app
@@ -95,7 +96,9 @@ pub(crate) async fn view(State(app): State<AppState>, caller: Caller, p: Params)
         .process_instance(caller.org.id, viewer(&caller), id)
         .await
         .map_err(store_err)?;
-    ok(json!({"processInstance": render::process_instance(&pi)}))
+    let mut v = render::process_instance(&pi);
+    v["errors"] = render::node_errors(&pi);
+    ok(json!({"processInstance": v}))
 }
 
 /// `POST /API/OR/ProcessInstance/stop` (processInstanceId).
@@ -163,7 +166,8 @@ pub(crate) async fn file_download(_caller: Caller, p: Params) -> QResult {
 
 /// `POST /API/PE/ProcessInstance/start` (processModelInfoId, nodeNumber; `title`
 /// optional): a case of the model's active version, started at the start node `nodeNumber`
-/// by the calling user (who needs the creatable permission). Answers the start node's
+/// by the calling user (who needs the creatable permission); only that start is entered.
+/// A message start event is refused (HTTP messages start it). Answers the start node's
 /// work item.
 pub(crate) async fn start(State(app): State<AppState>, caller: Caller, p: Params) -> QResult {
     let family = FamilyId(p.required_id("processModelInfoId")?);
@@ -174,29 +178,43 @@ pub(crate) async fn start(State(app): State<AppState>, caller: Caller, p: Params
             "Processes are started by users; use a user's credentials.",
         ));
     };
-    let (workflow, is_start) = app
+    let (workflow, kind) = app
         .store
         .active_start(caller.org.id, family, node)
         .await
         .map_err(store_err)?;
-    if !is_start {
-        return Err(QError::param(
-            "nodeNumber",
-            format!(
-                "Node {} is not a start node of process model {family}.",
-                node.0
-            ),
-        ));
+    match kind {
+        StartNode::Start => {}
+        StartNode::MessageStart => {
+            return Err(QError::param(
+                "nodeNumber",
+                format!(
+                    "Node {} is a message start event of process model {family}: HTTP messages \
+                     start it (/System/Event/MessageStart...), not users.",
+                    node.0
+                ),
+            ))
+        }
+        StartNode::NotStart => {
+            return Err(QError::param(
+                "nodeNumber",
+                format!(
+                    "Node {} is not a start node of process model {family}.",
+                    node.0
+                ),
+            ))
+        }
     }
     let doc = app
         .store
-        .create_document(
+        .create_document_at(
             caller.org.id,
             NewDocument {
                 workflow,
                 actor: Actor::new(user, None),
                 title,
             },
+            Some(node),
         )
         .await
         .map_err(store_err)?;

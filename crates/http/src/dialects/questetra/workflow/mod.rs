@@ -4,6 +4,8 @@
 
 mod authorities;
 mod criteria;
+mod form_xml;
+mod forms;
 mod instances;
 mod models;
 mod render;
@@ -20,6 +22,14 @@ use sluice_store::questetra::Viewer;
 /// its version` (stable, and below 2^53 for document ids below 2^32).
 pub(crate) fn workitem_id(doc: i64, node_index: usize) -> i64 {
     (doc << 21) | node_index as i64
+}
+
+/// The case and the node position of a work item id (see [`workitem_id`]).
+pub(crate) fn split_workitem_id(id: i64) -> (sluice_domain::DocId, usize) {
+    (
+        sluice_domain::DocId(id >> 21),
+        (id & ((1 << 21) - 1)) as usize,
+    )
 }
 
 /// Who reads, for the store.
@@ -64,6 +74,8 @@ pub(crate) fn router() -> Router<AppState> {
             post(workitems::batch_accept),
         ),
         ("/API/PIM/Workitem/reallocate", post(workitems::reallocate)),
+        ("/API/PE/Workitem/Form/viewXml", get(forms::view_xml)),
+        ("/API/PE/Workitem/Form/save", post(forms::save)),
         ("/API/OR/Workitem/list", get(workitems::list)),
         ("/API/OR/Workitem/listCsv", get(workitems::list_csv)),
         (

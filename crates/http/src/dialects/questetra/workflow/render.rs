@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use sluice_store::identity::AuthorityHolder;
 use sluice_store::questetra::{
-    ProcessAuthority, ProcessInstance, ProcessModel, StartActivity, WorkitemRecord,
+    ProcessAuthority, ProcessInstance, ProcessModel, StartActivity, WorkitemRecord, WorkitemState,
 };
 
 /// Questetra's datetimes: `2014-09-22T18:21:16+0000`.
@@ -68,6 +68,15 @@ pub(crate) fn process_instance(p: &ProcessInstance) -> Value {
         v["data"] = Value::Object(map);
     }
     v
+}
+
+/// Sluice's extension of a viewed ProcessInstance: why nodes cannot go on by themselves,
+/// `[{nodeNumber, nodeName, message}]`.
+pub(crate) fn node_errors(p: &ProcessInstance) -> Value {
+    p.errors
+        .iter()
+        .map(|(id, name, message)| json!({"nodeNumber": id, "nodeName": name, "message": message}))
+        .collect()
 }
 
 /// ProcessModelInfo2.
@@ -245,15 +254,17 @@ pub(crate) fn workitem(
     w
 }
 
-/// WorkitemWithData: a task record of `user` (id and name), with its case's data.
+/// WorkitemWithData: a task record of `user` (id and name; not allocated while offered),
+/// with its case's data.
 pub(crate) fn workitem_record(r: &WorkitemRecord, user: (i64, &str)) -> Value {
+    let allocated = (r.state != WorkitemState::Offered).then_some(user);
     let mut w = workitem(
         &r.instance,
         r.node_id,
         &r.node_name,
         r.node_index,
         r.state.code(),
-        Some(user),
+        allocated,
     );
     let allocated = datetime(&r.allocated_at);
     w["startDatetime"] = json!(allocated);

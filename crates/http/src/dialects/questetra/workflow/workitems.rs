@@ -3,11 +3,10 @@
 
 use super::super::wire::{self, ok, Caller, Params, QError, QResult};
 use super::instances::{csv, utf16le};
-use super::{criteria, render, viewer};
+use super::{criteria, render, split_workitem_id, viewer};
 use crate::AppState;
 use axum::extract::State;
 use serde_json::json;
-use sluice_domain::DocId;
 use sluice_store::questetra::WorkitemRecord;
 
 /// `GET /API/PE/Workitem/listAllocated`: at most `MAX_WORKITEMS`, newest case first.
@@ -41,17 +40,27 @@ pub(crate) async fn list_allocated(State(app): State<AppState>, caller: Caller) 
     ok(json!({"count": list.len(), "workitems": list}))
 }
 
-/// The case of a work item id (see `workitem_id`).
-fn case_of(p: &Params) -> Result<DocId, QError> {
-    Ok(DocId(p.required_id("workitemId")? >> 21))
-}
-
+/// Stars (or unstars) the case of a work item the caller sees; an id whose node part is not
+/// a node of the case's version is as unknown as one whose case is.
 async fn star(app: &AppState, caller: &Caller, p: &Params, on: bool) -> QResult {
-    let doc = case_of(p)?;
+    let id = p.required_id("workitemId")?;
+    let (doc, index) = split_workitem_id(id);
+    let hints = &[("Process ", "workitemId")];
+    let node = app
+        .store
+        .workitem_node(caller.org.id, viewer(caller), doc, index)
+        .await
+        .map_err(|e| QError::store(e, hints))?;
+    if node.is_none() {
+        return Err(QError::param(
+            "workitemId",
+            format!("Workitem {id} does not exist."),
+        ));
+    }
     app.store
         .star_process_instance(caller.org.id, viewer(caller), doc, on)
         .await
-        .map_err(|e| QError::store(e, &[("Process ", "workitemId")]))?;
+        .map_err(|e| QError::store(e, hints))?;
     wire::done()
 }
 
@@ -251,8 +260,7 @@ pub(crate) async fn reallocate(State(app): State<AppState>, caller: Caller, p: P
     let id = p.required_id("workitemId")?;
     let to = sluice_domain::UserId(p.required_id("quserId")?);
     p.id("qgroupId")?;
-    let doc = DocId(id >> 21);
-    let index = (id & ((1 << 21) - 1)) as usize;
+    let (doc, index) = split_workitem_id(id);
     app.store
         .reallocate_workitem(caller.org.id, viewer(&caller), doc, index, to)
         .await
