@@ -5,10 +5,10 @@
 //! - Pending calls are rows (`document_service_calls`), so they survive restarts; an
 //!   instance claims a call before making it (`Store::claim_service_call`: one instance
 //!   wins, and the claim's lease covers a worker dying mid-call).
-//! - A failure (no answer within [`crate::outbound::TIMEOUT`], a status other than 2xx, a body that is not
-//!   JSON when results are mapped, a missing result or one of the wrong type) is tried
-//!   again after `backoff_seconds`, doubling each time, `retries` times; then the case
-//!   shows the error on the node (`NodeRun.error`) and no more calls are made. A
+//! - A failure (no answer within [`crate::outbound::TIMEOUT`], a status other than 2xx, a
+//!   body that is not JSON when results are mapped, a missing result or one of the wrong
+//!   type) is tried again after `backoff_seconds`, doubling each time, `retries` times; then
+//!   the case shows the error on the node (`NodeRun.error`) and no more calls are made. A
 //!   destination refused by the SSRF guard fails at once, for good.
 //! - Destinations go through the SSRF guard shared with Brity callbacks
 //!   ([`crate::outbound::pinned_client`]): the host's addresses are resolved once, checked,
