@@ -16,6 +16,8 @@ use std::time::Duration;
 /// Longest wait for a destination: the lookup, and the answer (connection included).
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why an address that is never called is refused (clients match its start, "a link-local").
+const NEVER: &str = "a link-local, unspecified, reserved, broadcast, multicast or Teredo address";
 /// Why a refused private address is refused (the operator can change it).
 const PRIVATE: &str =
     "a loopback or private address (the server must be started with --callback-allow-private)";
@@ -26,8 +28,8 @@ enum Class {
     Public,
     /// Loopback, private or otherwise not globally reachable: only with the operator's leave.
     Private,
-    /// Never called: why.
-    Never(&'static str),
+    /// Never called.
+    Never,
 }
 
 const fn v4(a: u8, b: u8, c: u8, d: u8, len: u8) -> Ipv4Net {
@@ -41,20 +43,13 @@ const fn v6(segments: [u16; 8], len: u8) -> Ipv6Net {
 
 /// IPv4 special-purpose ranges (IANA registry); any other address is public.
 const V4_RANGES: &[(Ipv4Net, Class)] = &[
-    (
-        v4(0, 0, 0, 0, 8),
-        Class::Never("an unspecified (\"this network\") address"),
-    ),
-    (
-        v4(169, 254, 0, 0, 16),
-        Class::Never("a link-local address (cloud metadata lives there)"),
-    ),
-    (v4(224, 0, 0, 0, 4), Class::Never("a multicast address")),
-    // Includes the broadcast address 255.255.255.255.
-    (
-        v4(240, 0, 0, 0, 4),
-        Class::Never("a reserved or broadcast address"),
-    ),
+    // "This network", with the unspecified address 0.0.0.0.
+    (v4(0, 0, 0, 0, 8), Class::Never),
+    // Link-local: cloud metadata lives there (169.254.169.254).
+    (v4(169, 254, 0, 0, 16), Class::Never),
+    (v4(224, 0, 0, 0, 4), Class::Never),
+    // Reserved, with the broadcast address 255.255.255.255.
+    (v4(240, 0, 0, 0, 4), Class::Never),
     (v4(127, 0, 0, 0, 8), Class::Private),
     (v4(10, 0, 0, 0, 8), Class::Private),
     (v4(172, 16, 0, 0, 12), Class::Private),
@@ -67,26 +62,14 @@ const V4_RANGES: &[(Ipv4Net, Class)] = &[
 
 /// IPv6 special-purpose ranges judged as such (before any embedded IPv4 address).
 const V6_RANGES: &[(Ipv6Net, Class)] = &[
-    (v6([0; 8], 128), Class::Never("an unspecified address")),
+    (v6([0; 8], 128), Class::Never),
     (v6([0, 0, 0, 0, 0, 0, 0, 1], 128), Class::Private),
     // AWS's instance metadata over IPv6 (inside the unique local range).
-    (
-        v6([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254], 128),
-        Class::Never("a cloud metadata address"),
-    ),
-    (
-        v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10),
-        Class::Never("a link-local address"),
-    ),
-    (
-        v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8),
-        Class::Never("a multicast address"),
-    ),
+    (v6([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254], 128), Class::Never),
+    (v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), Class::Never),
+    (v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), Class::Never),
     // Teredo tunnels to an IPv4 host behind NAT: nothing a server calls.
-    (
-        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32),
-        Class::Never("a Teredo tunnel address"),
-    ),
+    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), Class::Never),
     // Unique local.
     (v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), Class::Private),
     // Site-local (deprecated, still routed inside sites).
@@ -140,7 +123,7 @@ pub(crate) fn refused_address(ip: IpAddr, allow_private: bool) -> Option<&'stati
         IpAddr::V6(a) => class_v6(a),
     };
     match class {
-        Class::Never(why) => Some(why),
+        Class::Never => Some(NEVER),
         Class::Private if !allow_private => Some(PRIVATE),
         Class::Private | Class::Public => None,
     }
@@ -408,7 +391,7 @@ mod tests {
             .await
             .unwrap();
         assert!(
-            m.starts_with("The service URL points to a link-local address"),
+            m.starts_with("The service URL points to a link-local"),
             "{m}"
         );
         assert!(permanent);
