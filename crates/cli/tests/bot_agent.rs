@@ -297,17 +297,23 @@ fn alive(pid: i32) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| !c.is_empty())
 }
 
+/// A file's text once it ends a line (checked every 20 ms; panics after 30 s).
 async fn wait_for_file(path: &Path) -> String {
+    wait_for_text(path, |s| s.ends_with('\n')).await
+}
+
+/// A file's text once `done` holds for it (checked every 20 ms; panics after 30 s).
+async fn wait_for_text(path: &Path, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(s) = std::fs::read_to_string(path) {
-            if s.ends_with('\n') {
+            if done(&s) {
                 return s;
             }
         }
         assert!(
             Instant::now() < deadline,
-            "{} never appeared",
+            "{} never had what was awaited",
             path.display()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -489,8 +495,13 @@ async fn the_agent_waits_out_an_unreachable_server_and_refuses_a_bad_license() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let url = format!("http://{addr}");
-    let _bot = start_bot(&url, &scratch.0.join("work"), Some(LICENSE));
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let log = scratch.0.join("agent.log");
+    let _bot = start_bot_logging(&url, &scratch.0.join("work"), Some(LICENSE), Some(&log));
+    // The agent has found the server down (twice: it is retrying) before it comes up.
+    wait_for_text(&log, |s| {
+        s.matches("server unreachable; retrying").count() >= 2
+    })
+    .await;
     let fake = Fake::default();
     let _server = serve(std::net::TcpListener::bind(addr).unwrap(), fake.clone());
     fake.until("activation after the server came up", |s| {

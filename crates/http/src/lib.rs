@@ -9,6 +9,7 @@ mod dialects;
 mod native;
 mod oauth2;
 mod observability;
+mod outbound;
 pub mod service_tasks;
 
 use axum::Router;

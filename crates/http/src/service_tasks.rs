@@ -5,28 +5,26 @@
 //! - Pending calls are rows (`document_service_calls`), so they survive restarts; an
 //!   instance claims a call before making it (`Store::claim_service_call`: one instance
 //!   wins, and the claim's lease covers a worker dying mid-call).
-//! - A failure (no answer within [`TIMEOUT`], a status other than 2xx, a body that is not
-//!   JSON when results are mapped, a missing result or one of the wrong type) is tried
-//!   again after `backoff_seconds`, doubling each time, `retries` times; then the case
-//!   shows the error on the node (`NodeRun.error`) and no more calls are made. A
+//! - A failure (no answer within [`crate::outbound::TIMEOUT`], a status other than 2xx, a
+//!   body that is not JSON when results are mapped, a missing result or one of the wrong
+//!   type) is tried again after `backoff_seconds`, doubling each time, `retries` times; then
+//!   the case shows the error on the node (`NodeRun.error`) and no more calls are made. A
 //!   destination refused by the SSRF guard fails at once, for good.
-//! - Destinations go through the guard of Brity callbacks ([`refused_address`]): the host's
-//!   addresses are resolved once, checked, and the client is pinned to them, so a second,
-//!   rebinding lookup cannot change where the call goes. Private addresses only with
-//!   `--callback-allow-private`. Redirects are not followed.
+//! - Destinations go through the SSRF guard shared with Brity callbacks
+//!   ([`crate::outbound::pinned_client`]): the host's addresses are resolved once, checked,
+//!   and the client is pinned to them, so a second, rebinding lookup cannot change where the
+//!   call goes. Private addresses only with `--callback-allow-private`. Redirects are not
+//!   followed.
 
-use crate::dialects::brity::callbacks::{literal_address, refused_address};
+use crate::outbound::pinned_client;
 use serde_json::{Map, Value};
 use sluice_domain::engine::{Case, Definition, Values};
 use sluice_domain::workflow::{FieldValue, HttpCall, NodeKind};
 use sluice_store::documents::ServiceCall;
 use sluice_store::Store;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Longest wait for an endpoint's answer (connection included).
-pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a claimed call is not handed to another worker.
 const LEASE: Duration = Duration::from_secs(60);
 /// Calls taken per pass.
@@ -189,7 +187,12 @@ async fn attempt(
     let method = reqwest::Method::from_bytes(http.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| Failure::permanent("The HTTP method is not valid."))?;
     let allow_private = store.rpa_settings().callback_allow_private;
-    let client = client_for(&http.url, allow_private).await?;
+    let client = pinned_client(&http.url, allow_private)
+        .await
+        .map_err(|r| Failure {
+            message: r.message("service"),
+            permanent: r.permanent(),
+        })?;
     let mut request = client.request(method.clone(), &http.url);
     if !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD) {
         let mut body = Map::new();
@@ -253,56 +256,6 @@ fn map_results(def: &Definition, http: &HttpCall, answer: &[u8]) -> Result<Value
         values.insert(*id, value);
     }
     Ok(values)
-}
-
-/// The client that calls `url`, pinned to the addresses its host resolves to now that pass
-/// [`refused_address`].
-async fn client_for(url: &str, allow_private: bool) -> Result<reqwest::Client, Failure> {
-    let builder = || {
-        reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy from the environment would resolve and connect past the pinned,
-            // checked addresses.
-            .no_proxy()
-    };
-    let url = reqwest::Url::parse(url).map_err(|_| Failure::permanent("Not a URL."))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Failure::permanent("Only http and https URLs are called."));
-    }
-    let refused = |why: &str| Failure::permanent(format!("The service URL points to {why}."));
-    let built = if let Some(ip) = literal_address(&url) {
-        if let Some(why) = refused_address(ip, allow_private) {
-            return Err(refused(why));
-        }
-        builder().build()
-    } else {
-        let host = url
-            .host_str()
-            .ok_or_else(|| Failure::permanent("No host."))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> =
-            tokio::time::timeout(TIMEOUT, tokio::net::lookup_host((host, port)))
-                .await
-                .map_err(|_| Failure::retry("Resolving the service host timed out."))?
-                .map_err(|e| Failure::retry(format!("Cannot resolve the service host: {e}")))?
-                .collect();
-        let allowed: Vec<SocketAddr> = addrs
-            .iter()
-            .copied()
-            .filter(|a| refused_address(a.ip(), allow_private).is_none())
-            .collect();
-        if allowed.is_empty() {
-            let why = addrs
-                .first()
-                .and_then(|a| refused_address(a.ip(), allow_private))
-                .unwrap_or("no address");
-            return Err(refused(&format!("a host resolving to {why}")));
-        }
-        builder().resolve_to_addrs(host, &allowed).build()
-    };
-    built.map_err(|e| Failure::retry(format!("Cannot build the HTTP client: {e}")))
 }
 
 #[cfg(test)]

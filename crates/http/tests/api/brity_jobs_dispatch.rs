@@ -28,6 +28,8 @@ both! {
                 (status, res.text().await.unwrap(), tokio::time::Instant::now())
             })
         }).collect();
+        // Nothing shows a long poll parked: wall time for the six to start waiting (a late
+        // one finds the job at once, so this makes the wake-up likely, never flaky).
         tokio::time::sleep(Duration::from_millis(300)).await;
         let queued_at = tokio::time::Instant::now();
         let id = run_ok(&app, &t.admin, &t.process_id, json!({})).await;
@@ -206,6 +208,8 @@ both! {
                 (res.json::<serde_json::Value>().await.unwrap(), started.elapsed())
             })
         };
+        // Nothing shows the control poll parked: wall time for it to start waiting (a late
+        // one sees the stop at once, so the assertions hold either way).
         tokio::time::sleep(Duration::from_millis(200)).await;
         let r = brity(&app, Method::POST, Some(&t.admin), None, &stop(&running), Some(body.clone())).await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -229,6 +233,7 @@ both! {
         let mut settings = app.store.rpa_settings();
         settings.bot_lapse = Duration::from_millis(50);
         app.store.configure_rpa(settings);
+        // The lapse goes by the wall clock (last_seen_at is real time): let it pass.
         tokio::time::sleep(Duration::from_millis(120)).await;
         let r = brity(&app, Method::POST, Some(&t.admin), None, &stop(&lost), Some(body.clone())).await;
         assert_eq!(r.status, 200, "{}", r.body);

@@ -35,6 +35,8 @@ async fn two_instances_never_hand_out_a_job_twice() {
             (res.status().as_u16(), tokio::time::Instant::now())
         })
     };
+    // Nothing shows a long poll parked: wall time for it to start waiting (a late one finds
+    // the job at once, so this makes the cross-instance wake-up likely, never flaky).
     tokio::time::sleep(Duration::from_millis(300)).await;
     let queued = tokio::time::Instant::now();
     let first = run_ok(

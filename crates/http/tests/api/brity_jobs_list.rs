@@ -59,6 +59,7 @@ both! {
         let z = bot(&app, &t.admin, "z-bot").await;
         let j1 = done(&app, &t, &z, &t.process_id, "success").await;
         let j2 = done(&app, &t, &a, &t.process_id, "failure").await;
+        // Start times are real time: `between` must differ from j2's and j3's.
         tokio::time::sleep(Duration::from_millis(5)).await;
         let between = chrono::Utc::now();
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -265,7 +265,8 @@ both! {
         // Query-string filters as the spec lists them.
         let r = brity(&app, Method::POST, Some(&t.admin), None, &format!("/communication/api/v1/botList?botGroup={g}&srchTextName=alp"), Some(json!({}))).await;
         assert_eq!(ids(&r.body), ["alpha"]);
-        // Up and down: a second on, only the bots heard from again are up.
+        // Up and down: a second on, only the bots heard from again are up (the lapse goes by
+        // the wall clock, so the second must pass).
         tokio::time::sleep(Duration::from_millis(1100)).await;
         assert!(next(&app, &gamma, 0).await.is_none());
         let v = bot_list(t.admin.clone(), json!({"parameter": {"botStatus": 2}})).await;

@@ -801,7 +801,7 @@ async fn deadline_missed_while_down_is_carried_out_at_start(down: TestApp) {
         json!({"note": "Apply", "as_doc_creator": true, "n_sign": 1}),
     )
     .await;
-    let b = node(&down, org, wf, json!({"note": "Approve", "user": {"__id__": boss}, "n_sign": 1, "autocomplete_deadline": 1})).await;
+    let b = node(&down, org, wf, json!({"note": "Approve", "user": {"__id__": boss}, "n_sign": 1, "autocomplete_deadline": 3600})).await;
     let c = node(
         &down,
         org,
@@ -814,11 +814,14 @@ async fn deadline_missed_while_down_is_carried_out_at_start(down: TestApp) {
     activate(&down, org, wf).await;
     let id = create_id(&down, org, wf, clerk, "Timed").await;
     submit(&down, org, id, clerk, json!({})).await;
-    // No worker runs here: the deadline passes unnoticed.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // No worker runs here: the deadline (an hour on) waits.
     assert_eq!(current(&get(&down, org, id, clerk).await), [b]);
-    // A server starting on the same database carries it out.
+    // A server starting on the same database after the deadline (its clock stands two hours
+    // on) carries it out.
     let up = down.reopen().await;
+    up.store
+        .clock()
+        .set(chrono::Utc::now() + chrono::Duration::hours(2));
     let d = wait_for(&up, org, id, clerk, |d| current(d) == [c]).await;
     assert!(ids(&d["completed_nodes_ids"]).contains(&b), "{d}");
 }

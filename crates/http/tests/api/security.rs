@@ -1,5 +1,6 @@
 //! Hostile and malformed input, and tenant isolation, across the OmniBPM endpoints: every
 //! refusal is an OmniBPM error with a 4xx status (never a 500), and nothing is written.
+//! And the SSRF guard on the URLs users give the server to call (Brity job callbacks).
 
 use crate::both;
 use crate::helpers::{Org, TestApp, MASTER_KEY};
@@ -686,5 +687,76 @@ both! {
         let r = send(app.client.post(format!("{}/api/v0.1/user/list/", app.url))
             .header("x-request-id", "caller-123").json(&json!({"api_key": org.key}))).await;
         assert_eq!(r.request_id(), Some("caller-123"));
+    }
+
+    async fn callback_urls_reaching_internal_hosts_are_refused(app) {
+        use crate::brity_jobs_client::{assert_fail, bot, run_job, tenant};
+        let t = tenant(&app, "SSRF").await;
+        bot(&app, &t.admin, "alpha").await;
+        let request = |url: &str| {
+            run_job(&app, &t.admin, &t.admin,
+                json!({"jobType": 1, "processId": t.process_id, "callbackInfo": url}))
+        };
+        let allow = |yes: bool| {
+            let mut settings = app.store.rpa_settings();
+            settings.callback_allow_private = yes;
+            app.store.configure_rpa(settings);
+        };
+        const REFUSED: &str = "INVALID_PARAMETER: callbackInfo may not point to ";
+        // Never, even with private addresses allowed: metadata, link-local, unspecified,
+        // reserved, broadcast, multicast, Teredo, and the same carried in IPv6 forms.
+        let never = [
+            "http://169.254.169.254/latest/meta-data",
+            "http://[fd00:ec2::254]/latest/meta-data",
+            "http://[::ffff:169.254.169.254]/",
+            "http://[::ffff:a9fe:a9fe]/",
+            "http://[64:ff9b::169.254.169.254]/",
+            "http://[2002:a9fe:a9fe::1]/",
+            "http://[fe80::1]/",
+            "http://0.0.0.0:8080/",
+            "http://[::]/",
+            "http://240.0.0.1/",
+            "http://255.255.255.255/",
+            "http://224.0.0.1/",
+            "http://[ff02::1]/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        ];
+        // Only with private addresses allowed: loopback and private ranges, written any way
+        // the URL parser reads as an address.
+        let private = [
+            "http://127.0.0.1:9/cb",
+            "http://2130706433/cb",
+            "http://0x7f.1/cb",
+            "http://[::1]/cb",
+            "http://[::ffff:127.0.0.1]/cb",
+            "http://[::127.0.0.1]/cb",
+            "http://[64:ff9b::10.0.0.1]/cb",
+            "http://[2002:c0a8:101::1]/cb",
+            "http://[fec0::1]/cb",
+            "http://[fd12::1]/cb",
+            "http://100.64.0.1/cb",
+            "http://198.18.0.1/cb",
+            "http://192.168.1.1/cb",
+        ];
+        for yes in [false, true] {
+            allow(yes);
+            for url in never {
+                assert_fail(&request(url).await, 400, REFUSED);
+            }
+            for url in private {
+                let r = request(url).await;
+                if yes {
+                    assert_eq!((r.status, &r.body["resultCode"]), (200, &json!("SUCCESS")), "{url}: {}", r.body);
+                } else {
+                    assert_fail(&r, 400, &format!("{REFUSED}a loopback or private address"));
+                }
+            }
+        }
+        // Public addresses, in IPv6 forms too.
+        allow(false);
+        for url in ["http://8.8.8.8/cb", "http://[::ffff:8.8.8.8]/cb", "http://[2606:4700:4700::1111]/cb"] {
+            let r = request(url).await;
+            assert_eq!((r.status, &r.body["resultCode"]), (200, &json!("SUCCESS")), "{url}: {}", r.body);
+        }
     }
 }

@@ -4,120 +4,26 @@
 //! `resultReqText` asked for it, and the job's image (base64) when it asked for the file.
 //! A failure (no answer, or a status other than 2xx) is tried again with exponential
 //! back-off. Runs in every `sluice serve`; the outbox's leases keep instances apart.
-//! Destinations are checked against [`refused_address`] when the job is requested (a host
-//! written as an address) and again at each send, on the resolved addresses the post then
-//! connects to (DNS rebinding cannot get around it); a refused one fails for good.
+//! Destinations are checked by the SSRF guard ([`crate::outbound`]) when the job is requested
+//! (a host written as an address) and again at each send, on the resolved addresses the post
+//! then connects to (DNS rebinding cannot get around it); a refused one fails for good.
 
 use super::jobs_wire::render_job;
+use crate::outbound::pinned_client;
+// The request checks a host written as an address with the same guard.
+pub(crate) use crate::outbound::{literal_address, refused_address};
 use base64::Engine;
 use serde_json::{json, Value};
 use sluice_domain::OrgId;
 use sluice_store::rpa::callbacks::DueCallback;
 use sluice_store::rpa::job_reads::Viewer;
 use sluice_store::Store;
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// Longest wait for a receiver's answer.
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// Callbacks posted at once.
 const BATCH: i64 = 16;
 /// Longest sleep between looks at the outbox (other instances' rows are found so).
 const MAX_SLEEP: Duration = Duration::from_secs(30);
-
-/// Why a callback may not go to `ip`, if it may not: link-local (cloud metadata lives
-/// there), unspecified, broadcast and multicast addresses never; loopback and private
-/// ranges unless the operator allows them (`sluice serve --callback-allow-private`).
-pub(crate) fn refused_address(ip: IpAddr, allow_private: bool) -> Option<&'static str> {
-    // An IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) is the IPv4 address it maps.
-    let ip = match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
-    let (never, private) = match ip {
-        IpAddr::V4(a) => {
-            let [o0, o1, ..] = a.octets();
-            (
-                a.is_link_local()
-                    || a.is_unspecified()
-                    || a.is_broadcast()
-                    || a.is_multicast()
-                    || o0 == 0,
-                a.is_loopback()
-                    || a.is_private()
-                    // Shared address space (carrier-grade NAT), 100.64.0.0/10.
-                    || (o0 == 100 && (64..128).contains(&o1)),
-            )
-        }
-        IpAddr::V6(a) => {
-            let first = a.segments()[0];
-            (
-                // fe80::/10 link-local.
-                (first & 0xffc0) == 0xfe80 || a.is_unspecified() || a.is_multicast(),
-                // fc00::/7 unique local.
-                a.is_loopback() || (first & 0xfe00) == 0xfc00,
-            )
-        }
-    };
-    if never {
-        Some("a link-local, unspecified, broadcast or multicast address")
-    } else if private && !allow_private {
-        Some("a loopback or private address (the server must be started with --callback-allow-private)")
-    } else {
-        None
-    }
-}
-
-/// The address a URL's host is written as, if it is one.
-pub(crate) fn literal_address(url: &reqwest::Url) -> Option<IpAddr> {
-    let host = url.host_str()?;
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()
-}
-
-/// The client that posts to `url`, pinned to the addresses its host resolves to now that
-/// pass [`refused_address`] (so a second, rebinding lookup cannot change where it goes).
-/// `Err((why, permanent))`: a refused destination is permanent, a failed lookup is not.
-async fn client_for(url: &str, allow_private: bool) -> Result<reqwest::Client, (String, bool)> {
-    let builder = || {
-        reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-    };
-    let url = reqwest::Url::parse(url).map_err(|_| ("Not a URL.".to_string(), true))?;
-    let refused = |why: &str| (format!("The callback URL points to {why}."), true);
-    let built = if let Some(ip) = literal_address(&url) {
-        if let Some(why) = refused_address(ip, allow_private) {
-            return Err(refused(why));
-        }
-        builder().build()
-    } else {
-        let host = url
-            .host_str()
-            .ok_or_else(|| ("No host.".to_string(), true))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|e| (format!("Cannot resolve the callback host: {e}"), false))?
-            .collect();
-        let allowed: Vec<SocketAddr> = addrs
-            .iter()
-            .copied()
-            .filter(|a| refused_address(a.ip(), allow_private).is_none())
-            .collect();
-        if allowed.is_empty() {
-            let why = addrs
-                .first()
-                .and_then(|a| refused_address(a.ip(), allow_private))
-                .unwrap_or("no address");
-            return Err(refused(&format!("a host resolving to {why}")));
-        }
-        builder().resolve_to_addrs(host, &allowed).build()
-    };
-    built.map_err(|e| (format!("Cannot build the HTTP client: {e}"), false))
-}
 
 /// The body posted for a job.
 async fn payload(store: &Store, c: &DueCallback) -> Result<Option<Value>, String> {
@@ -164,8 +70,8 @@ async fn deliver(store: &Store, c: &DueCallback) {
     let outcome = match payload(store, c).await {
         Err(e) => Err((e, false)),
         Ok(None) => Err(("The job no longer exists.".to_string(), true)),
-        Ok(Some(body)) => match client_for(&c.url, allow_private).await {
-            Err(e) => Err(e),
+        Ok(Some(body)) => match pinned_client(&c.url, allow_private).await {
+            Err(r) => Err((r.message("callback"), r.permanent())),
             Ok(client) => match client.post(&c.url).json(&body).send().await {
                 Ok(res) if res.status().is_success() => Ok(()),
                 Ok(res) => Err((format!("The receiver answered {}.", res.status()), false)),
