@@ -10,7 +10,7 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sluice_domain::engine::{Case, Definition, Moves, Outcome, SignatureKind, Submission};
-use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind, Workflow};
+use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind};
 use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
 
@@ -219,6 +219,127 @@ macro_rules! sync_service_calls {
     }};
 }
 
+/// A new case to write (document create, message starts): who creates it, its title, its
+/// log entry, and its participant rows `(user, acting, read version)`.
+pub(super) struct NewCase<'a> {
+    pub title: &'a str,
+    pub actor: Actor,
+    /// `new_document` or `message_start`.
+    pub log_kind: &'static str,
+    /// The log entry's detail besides the document (added by [`NewCase::detail`]).
+    pub log_detail: serde_json::Value,
+    pub participants: Vec<(UserId, bool, i64)>,
+}
+
+impl NewCase<'_> {
+    /// The log entry's detail for document `id`.
+    pub(super) fn detail(&self, id: i64) -> serde_json::Value {
+        let mut detail = self.log_detail.clone();
+        detail["document"] = json!({"__id__": id});
+        detail
+    }
+}
+
+/// The current row of the version `$def` in `$tx`, as its `Workflow` (family, flags and
+/// name as they are now; a cached definition does not follow them). Shared lock on
+/// PostgreSQL: a concurrent workflow/delete or inactivation waits for the new case (and
+/// then sees it) instead of acting under it.
+macro_rules! version_row {
+    ($tx:expr, $store:expr, $org:expr, $def:expr) => {{
+        let row: Option<(i64, bool, bool, String)> = sqlx::query_as(&format!(
+            "SELECT w.family_id, w.is_active, w.is_hidden, f.name FROM workflows w \
+             JOIN workflow_families f ON f.id = w.family_id \
+             WHERE w.org_id = $1 AND w.id = $2{}",
+            $store.share_lock()
+        ))
+        .bind($org.0)
+        .bind($def.workflow.id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        row.map(
+            |(family, is_active, is_hidden, name)| sluice_domain::workflow::Workflow {
+                family_id: FamilyId(family),
+                is_active,
+                is_hidden,
+                name,
+                ..$def.workflow.clone()
+            },
+        )
+    }};
+}
+
+/// Writes new case `$case` of version `$def` (checked active by the caller) as `$new`
+/// says: its serial number (`$reserved`, else counted here), the document row, then the
+/// log entry, participants and field history in one round trip, its deadlines and service
+/// calls. Sets the case's id and evaluates to the serial.
+macro_rules! insert_case {
+    ($tx:expr, $store:expr, $org:expr, $def:expr, $case:expr, $new:expr, $reserved:expr, $now:expr) => {{
+        let case: &mut Case = $case;
+        let new: &super::commands::NewCase = $new;
+        let serial: String = match $reserved {
+            Some(serial) => serial,
+            None => {
+                let day = super::serials::day($now);
+                let seq: i64 = sqlx::query_scalar(
+                    "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
+                     ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
+                     RETURNING last",
+                )
+                .bind($org.0)
+                .bind(&day)
+                .fetch_one(&mut *$tx)
+                .await?;
+                super::serials::format(&day, seq)
+            }
+        };
+        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
+             status, version, field_content, route, created_at, last_time, completed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
+        )
+        .bind($org.0)
+        .bind($def.workflow.id.0)
+        .bind($def.workflow.family_id.0)
+        .bind(new.title)
+        .bind(&serial)
+        .bind(new.actor.user.0)
+        .bind(case.status.code())
+        .bind(case.version)
+        .bind(&content)
+        .bind(serde_json::to_string(&case.route).map_err(anyhow::Error::from)?)
+        .bind($now)
+        .bind(case.completed_at)
+        .fetch_one(&mut *$tx)
+        .await?;
+        case.id = DocId(id);
+        let versions = !case.content.is_empty();
+        let batch = super::commands::create_batch_sql(
+            $store.is_postgres(),
+            new.participants.len(),
+            versions,
+        );
+        let mut q = sqlx::query(&batch)
+            .bind(id)
+            .bind(new.actor.user.0)
+            .bind(new.actor.delegate.0)
+            .bind(case.version)
+            .bind(new.detail(id).to_string())
+            .bind($now)
+            .bind(new.log_kind);
+        for (user, acting, read) in &new.participants {
+            q = q.bind(user.0).bind(*acting).bind(*read);
+        }
+        if versions {
+            q = q.bind(&content);
+        }
+        q.execute(&mut *$tx).await?;
+        sync_deadlines!($tx, $def, &*case, Some($store));
+        sync_service_calls!($tx, $def, &*case, $now);
+        serial
+    }};
+}
+
 /// The participant rows a change touches: users who start or stop acting, and `touched`
 /// (users who took part, with whether they signed).
 pub(super) fn participant_changes(
@@ -251,16 +372,17 @@ pub(super) fn participant_changes(
 }
 
 /// The writes of a create after the document row, as one round trip (see
-/// [`submit_batch_sql`]): the log entry, the participants (the creator, who has read what
-/// the answer shows, and the first responsible users) and the field history. Parameters: $1
-/// document, $2 user, $3 delegate, $4 version, $5 log detail, $6 time, then three per
-/// participant row (user, acting, read version), then the field content.
-fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+/// [`submit_batch_sql`]): the log entry, the participants (the first responsible users and
+/// the creator; for document create, the creator has read what the answer shows) and the
+/// field history. Parameters: $1 document, $2 user, $3 delegate, $4 version, $5 log detail,
+/// $6 time, $7 log kind, then three per participant row (user, acting, read version), then
+/// the field content.
+pub(super) fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
     let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-               detail, created_at) VALUES ($1, $2, $3, 'create', 'new_document', $5, $6)";
+               detail, created_at) VALUES ($1, $2, $3, 'create', $7, $5, $6)";
     let rows: Vec<String> = (0..participants)
         .map(|i| {
-            let k = 7 + 3 * i;
+            let k = 8 + 3 * i;
             format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
         })
         .collect();
@@ -271,7 +393,7 @@ fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> Stri
     let ver = versions.then(|| {
         format!(
             "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $4, ${})",
-            7 + 3 * participants
+            8 + 3 * participants
         )
     });
     if postgres {
@@ -543,99 +665,32 @@ impl Store {
         participants.push(new.actor.user);
         participants.sort();
         participants.dedup();
-        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
-        let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
         let acting = case.acting_users();
-        let rows: Vec<(UserId, bool, i64)> = participants
-            .iter()
-            .map(|u| {
-                (
-                    *u,
-                    acting.contains(u),
-                    if *u == new.actor.user { 1 } else { 0 },
-                )
-            })
-            .collect();
-        let batch = create_batch_sql(self.is_postgres(), rows.len(), !case.content.is_empty());
-        let log_detail = |id: i64| json!({"document": {"__id__": id}});
+        let insert = NewCase {
+            title: &title,
+            actor: new.actor,
+            log_kind: "new_document",
+            log_detail: json!({}),
+            participants: participants
+                .iter()
+                .map(|u| (*u, acting.contains(u), i64::from(*u == new.actor.user)))
+                .collect(),
+        };
         let (workflow, serial) = write_tx!(self, |tx| {
-            let row: Option<(i64, bool, bool, String)> = sqlx::query_as(
-                // Shared lock on PostgreSQL: a concurrent workflow/delete waits for this
-                // document (and then sees it), instead of deleting under it.
-                &format!(
-                    "SELECT w.family_id, w.is_active, w.is_hidden, f.name FROM workflows w \
-                     JOIN workflow_families f ON f.id = w.family_id \
-                     WHERE w.org_id = $1 AND w.id = $2{}",
-                    self.share_lock()
-                ),
-            )
-            .bind(org.0)
-            .bind(new.workflow.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((family, is_active, is_hidden, name)) = row else {
+            let Some(workflow) = version_row!(tx, self, org, def) else {
                 return Err(Error::not_found("Workflow", new.workflow).into());
             };
-            let workflow = Workflow {
-                family_id: FamilyId(family),
-                is_active,
-                is_hidden,
-                name,
-                ..def.workflow.clone()
-            };
             check_can_create_documents(&workflow)?;
-            let serial = match &reserved {
-                Some(serial) => serial.clone(),
-                None => {
-                    let day = super::serials::day(now);
-                    let seq: i64 = sqlx::query_scalar(
-                        "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
-                         ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
-                         RETURNING last",
-                    )
-                    .bind(org.0)
-                    .bind(&day)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    super::serials::format(&day, seq)
-                }
-            };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
-                 status, version, field_content, route, created_at, last_time, completed_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
-            )
-            .bind(org.0)
-            .bind(workflow.id.0)
-            .bind(workflow.family_id.0)
-            .bind(&title)
-            .bind(&serial)
-            .bind(new.actor.user.0)
-            .bind(case.status.code())
-            .bind(case.version)
-            .bind(&content)
-            .bind(&route)
-            .bind(now)
-            .bind(case.completed_at)
-            .fetch_one(&mut *tx)
-            .await?;
-            case.id = DocId(id);
-            let mut q = sqlx::query(&batch)
-                .bind(id)
-                .bind(new.actor.user.0)
-                .bind(new.actor.delegate.0)
-                .bind(case.version)
-                .bind(log_detail(id).to_string())
-                .bind(now);
-            for (user, current, read) in &rows {
-                q = q.bind(user.0).bind(*current).bind(*read);
-            }
-            if !case.content.is_empty() {
-                q = q.bind(&content);
-            }
-            q.execute(&mut *tx).await?;
-            sync_deadlines!(tx, def, &case, Some(self));
-            sync_service_calls!(tx, def, &case, now);
+            let serial = insert_case!(
+                tx,
+                self,
+                org,
+                def,
+                &mut case,
+                &insert,
+                reserved.clone(),
+                now
+            );
             (workflow, serial)
         });
         let log_id = 0; // not read back: log ids are never shown
@@ -649,7 +704,7 @@ impl Store {
             delegated_user_id: new.actor.delegate,
             action: "create".into(),
             kind: "new_document".into(),
-            detail: log_detail(case.id.0),
+            detail: insert.detail(case.id.0),
             created_at: now,
         }];
         Ok(DocumentView {
@@ -778,7 +833,7 @@ impl Store {
 
     /// Answers the engine's directory questions about `case` (outside any transaction)
     /// and settles it.
-    async fn resolve_case(
+    pub(super) async fn resolve_case(
         &self,
         org: OrgId,
         def: &Definition,
@@ -1226,6 +1281,6 @@ impl Store {
 
 // For the other command files (messages, service calls).
 pub(super) use {
-    load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
-    sync_service_calls, update_document,
+    insert_case, load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
+    sync_service_calls, update_document, version_row,
 };
