@@ -106,7 +106,7 @@ async fn execute(store: &Store, call: ServiceCall) {
     };
     let recorded = match outcome {
         Ok(values) => store
-            .service_call_succeeded(call.org, call.doc, call.node, values)
+            .service_call_succeeded(&call, values)
             .await
             .map(|_| ()),
         Err(f) => {
@@ -116,9 +116,7 @@ async fn execute(store: &Store, call: ServiceCall) {
             let retry_at = delay.map(|d| store.clock().now() + d);
             tracing::warn!(doc = call.doc.0, node = call.node.0, attempt = call.attempt,
                 final_failure = retry_at.is_none(), error = %f.message, "service call failed");
-            store
-                .service_call_failed(call.org, call.doc, call.node, &f.message, retry_at)
-                .await
+            store.service_call_failed(&call, &f.message, retry_at).await
         }
     };
     match recorded {
@@ -136,7 +134,7 @@ async fn execute(store: &Store, call: ServiceCall) {
 }
 
 async fn forget(store: &Store, call: &ServiceCall) {
-    if let Err(e) = store.drop_service_call(call.org, call.doc, call.node).await {
+    if let Err(e) = store.drop_service_call(call).await {
         tracing::warn!(doc = call.doc.0, node = call.node.0, error = %e, "could not drop a stale service call");
     }
 }

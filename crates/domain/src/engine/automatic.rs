@@ -6,7 +6,7 @@
 use super::route::{Moves, Route, RunState};
 use super::{Case, Definition, Status};
 use crate::workflow::{expr, DataType, FieldContent, NodeKind, Timer};
-use crate::{DocId, Error, NodeId, Result, UserId};
+use crate::{Error, NodeId, Result, UserId};
 use chrono::{DateTime, Utc};
 
 /// Field values a message or a service call brings, already converted to their types.
@@ -32,19 +32,7 @@ impl Case {
         let mut content = FieldContent::new();
         write_values(def, &mut content, values)?;
         let (route, moves) = Route::start_at(def, start, &content, now);
-        let case = Case {
-            id: DocId(0),
-            org_id: def.workflow.org_id,
-            workflow_id: def.workflow.id,
-            creator,
-            status: Status::Processing,
-            version: 1,
-            content,
-            route,
-            ccs: Vec::new(),
-            completed_at: None,
-        };
-        Ok((case, moves))
+        Ok((Case::new(def, creator, content, route), moves))
     }
 
     /// A receive task gets its message: `values` are written and the case moves on.

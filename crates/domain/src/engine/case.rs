@@ -124,7 +124,18 @@ impl Case {
         let mut content = FieldContent::new();
         expr::recalculate(&def.fields, &mut content);
         let (route, moves) = Route::start(def, &content, now);
-        let case = Case {
+        Ok((Case::new(def, creator, content, route), moves))
+    }
+
+    /// A case of `def` not yet stored (id 0), at version 1, with its content and route:
+    /// what document create and message starts ([`Case::create_by_message`]) share.
+    pub(super) fn new(
+        def: &Definition,
+        creator: UserId,
+        content: FieldContent,
+        route: Route,
+    ) -> Case {
+        Case {
             id: DocId(0),
             org_id: def.workflow.org_id,
             workflow_id: def.workflow.id,
@@ -135,8 +146,7 @@ impl Case {
             route,
             ccs: Vec::new(),
             completed_at: None,
-        };
-        Ok((case, moves))
+        }
     }
 
     /// What the store must look up before the case can settle.

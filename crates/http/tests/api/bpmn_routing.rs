@@ -260,31 +260,31 @@ both! {
         let doc = create_id(&app, org, wf.id.0, clerk, "Waiting").await;
         let d = sluice_domain::DocId(doc);
         // Not waiting there yet: a conflict, and nothing changes.
-        let e = store.receive_document_message(o, wf.family_id, d, "Node_3", amount(1)).await;
+        let at = NodeId(receive);
+        let e = store.receive_document_message(o, wf.id, d, at, amount(1)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::Conflict(_)))), "{e:?}");
         assert_eq!(get(&app, org, doc, clerk).await["latest_version"], 1);
         submit(&app, org, doc, clerk, json!({})).await;
         let g = get(&app, org, doc, clerk).await;
         assert_eq!((current(&g), ids(&g["current_users_ids"])), (vec![receive], vec![]));
-        // Unknown node, another family, another organization: not found.
-        let e = store.receive_document_message(o, wf.family_id, d, "Node_99", amount(1)).await;
+        // Unknown node, another version, another organization: not found.
+        let e = store.receive_document_message(o, wf.id, d, NodeId(receive + 1000), amount(1)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::NotFound(_)))), "{e:?}");
-        let other = sluice_domain::FamilyId(wf.family_id.0 + 1000);
-        let e = store.receive_document_message(o, other, d, "Node_3", amount(1)).await;
+        let other = WorkflowId(wf.id.0 + 1000);
+        let e = store.receive_document_message(o, other, d, at, amount(1)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::NotFound(_)))), "{e:?}");
         let stranger = Co::new(&app, "EVIL").await;
-        let e = store.receive_document_message(OrgId(stranger.org.id), wf.family_id, d, "Node_3", amount(1)).await;
+        let e = store.receive_document_message(OrgId(stranger.org.id), wf.id, d, at, amount(1)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::NotFound(_)))), "{e:?}");
-        // By numeric id as well as by key.
         let v = store
-            .receive_document_message(o, wf.family_id, d, &receive.to_string(), amount(42))
+            .receive_document_message(o, wf.id, d, at, amount(42))
             .await
             .expect("receive");
         let g = get(&app, org, doc, clerk).await;
         assert_eq!((g["latest_version"].as_i64(), current(&g)), (Some(v), vec![after]));
         assert!(g["field_content"].to_string().contains("42"), "{g}");
         assert!(kinds(&logs(&app, org, doc).await).contains(&("receive".into(), "message".into())));
-        let e = store.receive_document_message(o, wf.family_id, d, "Node_3", amount(1)).await;
+        let e = store.receive_document_message(o, wf.id, d, at, amount(1)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::Conflict(_)))), "{e:?}");
     }
 
@@ -357,9 +357,10 @@ both! {
         ];
         let wf = import(&app, org, admin, "Inbound", model).await;
         let first = node_id(&app, org, &wf, 2).await;
-        let (store, o, fam) = (&app.store, OrgId(org.id), wf.family_id);
+        let (store, o, fam) = (&app.store, OrgId(org.id), wf.id);
+        let go = NodeId(node_id(&app, org, &wf, 1).await);
         let (doc, created) = store
-            .start_by_message(o, fam, "Node_1", amount(9), Some("req-1"))
+            .start_by_message(o, fam, go, amount(9), Some("req-1"))
             .await
             .expect("start");
         assert!(created);
@@ -368,34 +369,34 @@ both! {
         assert_eq!(d["creator_id"].as_i64(), Some(admin), "{d}");
         assert!(d["field_content"].to_string().contains('9'), "{d}");
         assert!(kinds(&logs(&app, org, doc.0).await).contains(&("create".into(), "message_start".into())));
-        let again = store.start_by_message(o, fam, "Node_1", amount(9), Some("req-1")).await.expect("retry");
+        let again = store.start_by_message(o, fam, go, amount(9), Some("req-1")).await.expect("retry");
         assert_eq!(again, (doc, false));
         // Racing requests with one key make one case.
         let (x, y) = tokio::join!(
-            store.start_by_message(o, fam, "Node_1", amount(1), Some("race")),
-            store.start_by_message(o, fam, "Node_1", amount(1), Some("race")),
+            store.start_by_message(o, fam, go, amount(1), Some("race")),
+            store.start_by_message(o, fam, go, amount(1), Some("race")),
         );
         let (x, y) = (x.expect("x"), y.expect("y"));
         assert_eq!(x.0, y.0);
         assert_eq!([x.1, y.1].iter().filter(|c| **c).count(), 1, "{x:?} {y:?}");
         // Without a key, or with another one, every request starts a case.
-        let (a, _) = store.start_by_message(o, fam, "Node_1", amount(1), None).await.expect("a");
-        let (b, _) = store.start_by_message(o, fam, "Node_1", amount(1), None).await.expect("b");
+        let (a, _) = store.start_by_message(o, fam, go, amount(1), None).await.expect("a");
+        let (b, _) = store.start_by_message(o, fam, go, amount(1), None).await.expect("b");
         assert!(a != b && a != doc && b != x.0);
         let not_found = |r: sluice_store::Result<(sluice_domain::DocId, bool)>| {
             matches!(r, Err(sluice_store::Error::Domain(sluice_domain::Error::NotFound(_))))
         };
-        // A task is not a message start; unknown names, families and organizations neither.
-        assert!(not_found(store.start_by_message(o, fam, "Node_2", amount(1), None).await));
-        assert!(not_found(store.start_by_message(o, fam, "nope", amount(1), None).await));
+        // A task is not a message start; unknown nodes and organizations neither.
+        assert!(not_found(store.start_by_message(o, fam, NodeId(first), amount(1), None).await));
+        assert!(not_found(store.start_by_message(o, fam, NodeId(go.0 + 1000), amount(1), None).await));
         let stranger = Co::new(&app, "EVIL").await;
-        assert!(not_found(store.start_by_message(OrgId(stranger.org.id), fam, "Node_1", amount(1), None).await));
+        assert!(not_found(store.start_by_message(OrgId(stranger.org.id), fam, go, amount(1), None).await));
         let long = "k".repeat(201);
-        let e = store.start_by_message(o, fam, "Node_1", amount(1), Some(&long)).await;
+        let e = store.start_by_message(o, fam, go, amount(1), Some(&long)).await;
         assert!(matches!(e, Err(sluice_store::Error::Domain(sluice_domain::Error::Invalid(_)))), "{e:?}");
         // An inactive family has no version to start.
         app.ok(org, "workflow/inactivate", json!({"workflow": {"__id__": wf.id.0}})).await;
-        assert!(not_found(store.start_by_message(o, fam, "Node_1", amount(1), Some("req-1")).await));
+        assert!(not_found(store.start_by_message(o, fam, go, amount(1), Some("req-1")).await));
     }
 
     async fn service_calls_are_claimed_once_retried_and_finished(app) {
@@ -432,26 +433,28 @@ both! {
         // A second instance that saw the same row gets nothing.
         assert_eq!(store.claim_service_call(&due[0], now, lease).await.expect("claim"), None);
         assert_eq!(store.due_service_calls(now, 10).await.expect("due").len(), 1);
-        for c in &due {
+        let second = store.claim_service_call(&due[1], now, lease).await.expect("claim");
+        for c in [first.expect("first"), second.expect("second")] {
             let doc = c.doc;
             if doc.0 == ok_doc {
-                let v = store.service_call_succeeded(o, doc, c.node, amount(77)).await.expect("done");
+                let v = store.service_call_succeeded(&c, amount(77)).await.expect("done");
                 let g = get(&app, org, ok_doc, clerk).await;
                 assert_eq!((g["latest_version"].as_i64(), current(&g)), (Some(v), vec![after]));
                 assert!(g["field_content"].to_string().contains("77"), "{g}");
             } else {
                 let retry = Utc::now() + Duration::hours(1);
-                store.service_call_failed(o, doc, c.node, "503 from example.com", Some(retry)).await.expect("retry");
+                store.service_call_failed(&c, "503 from example.com", Some(retry)).await.expect("retry");
                 assert!(store.due_service_calls(now, 10).await.expect("due").is_empty());
                 let due = store.due_service_calls(retry, 10).await.expect("due");
                 assert_eq!((due.len(), due[0].doc), (1, doc));
-                store.service_call_failed(o, doc, c.node, "503 again", None).await.expect("final");
+                let c = store.claim_service_call(&due[0], retry, lease).await.expect("claim").expect("retry claimed");
+                store.service_call_failed(&c, "503 again", None).await.expect("final");
                 let g = get(&app, org, bad_doc, clerk).await;
                 assert_eq!(current(&g), [service], "stays at the failed call");
                 assert!(store.due_service_calls(retry, 10).await.expect("due").is_empty());
                 assert!(kinds(&logs(&app, org, bad_doc).await).contains(&("service".into(), "service_failed".into())));
                 // Failed for good: a late answer is refused.
-                let e = store.service_call_succeeded(o, doc, c.node, amount(1)).await;
+                let e = store.service_call_succeeded(&c, amount(1)).await;
                 assert!(matches!(e, Err(sluice_store::Error::Domain(_))), "{e:?}");
             }
         }

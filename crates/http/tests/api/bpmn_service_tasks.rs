@@ -212,3 +212,49 @@ both! {
         assert!(seen.lock().unwrap().is_empty(), "a stopped case was called");
     }
 }
+
+both! {
+    async fn a_stale_worker_cannot_record_over_a_newer_attempt(app) {
+        // No worker runs: the test plays two workers through the store's calls.
+        let m = model(&app, "SVS", &process("http://127.0.0.1:9/x", 3)).await;
+        let doc = start(&app, &m).await;
+        let store = &app.store;
+        // To the microsecond, as PostgreSQL keeps times.
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6) + chrono::Duration::seconds(1);
+        let due = store.due_service_calls(now, 10).await.unwrap();
+        let lease = Duration::from_secs(60);
+        let slow = store.claim_service_call(&due[0], now, lease).await.unwrap().expect("claimed");
+        // The slow worker's lease runs out and another worker claims the call again.
+        let later = now + chrono::Duration::seconds(61);
+        let due = store.due_service_calls(later, 10).await.unwrap();
+        let fresh = store.claim_service_call(&due[0], later, lease).await.unwrap().expect("claimed again");
+        assert_eq!((slow.doc.0, slow.attempt, fresh.attempt), (doc, 1, 2));
+        // Whatever the slow worker reports now is refused and changes nothing.
+        let ticket = sluice_domain::FieldId(m.field("Ticket").parse().unwrap());
+        let values = |t: &str| {
+            let v = sluice_domain::workflow::FieldValue::parse_text(sluice_domain::workflow::DataType::Utf8, "Ticket", t).unwrap();
+            sluice_domain::engine::Values::from([(ticket, v)])
+        };
+        let conflict = |r: &sluice_store::Result<()>| {
+            matches!(r, Err(sluice_store::Error::Domain(sluice_domain::Error::Conflict(_))))
+        };
+        let late = store.service_call_succeeded(&slow, values("T-late")).await.map(|_| ());
+        assert!(conflict(&late), "{late:?}");
+        let retry = store.service_call_failed(&slow, "late failure", Some(later + chrono::Duration::hours(1))).await;
+        assert!(conflict(&retry), "{retry:?}");
+        let fail = store.service_call_failed(&slow, "late failure", None).await;
+        assert!(conflict(&fail), "{fail:?}");
+        store.drop_service_call(&slow).await.unwrap();
+        let case = store.service_call_case(OrgId(m.org.id), DocId(doc)).await.unwrap();
+        let run = &case.route.nodes[&open_of(&m)];
+        assert_eq!((run.state, run.error.as_deref(), case.version), (RunState::Current, None, 1));
+        assert!(!case.content.contains_key(&ticket));
+        // The call is still pending for the newer attempt (its lease, not the late retry),
+        // whose answer is recorded.
+        assert_eq!(store.next_service_call().await.unwrap(), Some(later + chrono::Duration::from_std(lease).unwrap()));
+        store.service_call_succeeded(&fresh, values("T-2")).await.expect("the newer attempt");
+        let case = store.service_call_case(OrgId(m.org.id), DocId(doc)).await.unwrap();
+        assert_eq!(case.content[&ticket].to_json(), json!("T-2"));
+        assert_eq!(case.route.nodes[&open_of(&m)].state, RunState::Complete);
+    }
+}

@@ -287,3 +287,35 @@ both! {
         assert_eq!(list["processing"].as_array().map(Vec::len), Some(0), "{list}");
     }
 }
+
+both! {
+    async fn a_retry_after_a_new_release_answers_the_first_case(app) {
+        let m = model(&app, "EVN", ORDERS).await;
+        let path = format!("/System/Event/MessageStartHttp/{}/FromShop/{}/start", m.family, m.key("FromShop"));
+        let (s, first) = call(&app, Method::POST, &path, None, "{}", Some("order-7")).await;
+        assert_eq!(s, 200, "{first}");
+        // The model is released again: a new active version with new node ids, the same keys.
+        let v2 = import_ok(&app, &m.token, &wrap(ORDERS)).await;
+        assert_eq!(v2["family_id"].as_i64(), Some(m.family), "{v2}");
+        assert_ne!(v2["nodes"]["FromShop"], m.import["nodes"]["FromShop"], "{v2}");
+        activate(&app, &m.org, v2["id"].as_i64().unwrap()).await;
+        // The external system retries with the same key: the same case, no second one.
+        let (s, again) = call(&app, Method::POST, &path, None, "{}", Some("order-7")).await;
+        assert_eq!((s, &again), (200, &first));
+        let list = app.ok(&m.org, "document/list", serde_json::json!({"current_user": {"__id__": m.admin}, "all_document": true})).await;
+        assert_eq!(list["processing"].as_array().map(Vec::len), Some(1), "{list}");
+        // A new key starts a case of the new version; the first case, of the old version,
+        // still receives at its own version's task.
+        let (s, second) = call(&app, Method::POST, &path, None, "{}", Some("order-8")).await;
+        assert_eq!(s, 200, "{second}");
+        assert_ne!(second, first);
+        let d = get(&app, &m.org, second.parse().unwrap(), m.admin).await;
+        assert_eq!(d["workflow"]["__id__"], v2["id"], "{d}");
+        let receive = format!("/System/ReceiveTask/Http/{}/Paid/{first}/{}/receive", m.family, m.key("Paid"));
+        let (s, t) = call(&app, Method::POST, &receive, None, "{}", None).await;
+        assert_eq!(s, 200, "{t}");
+        let d = get(&app, &m.org, first.parse().unwrap(), m.admin).await;
+        assert_eq!(d["workflow"]["__id__"].as_i64(), Some(m.wf), "{d}");
+        assert_eq!(d["latest_version"], 2, "{d}");
+    }
+}

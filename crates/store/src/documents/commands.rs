@@ -10,8 +10,8 @@ use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKind, Submission};
-use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind, Workflow};
-use sluice_domain::{CcId, DocId, Error, FamilyId, NodeId, OrgId, SignatureId, UserId, WorkflowId};
+use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind};
+use sluice_domain::{CcId, DocId, Error, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
 
 /// A document to create.
@@ -234,6 +234,110 @@ macro_rules! sync_service_calls {
     }};
 }
 
+/// A new case to write (document create, message starts): who creates it, its title, its
+/// log entry, and its participant rows `(user, acting, read version)`.
+pub(super) struct NewCase<'a> {
+    pub title: &'a str,
+    pub actor: Actor,
+    /// `new_document` or `message_start`.
+    pub log_kind: &'static str,
+    /// The log entry's detail besides the document (added by [`NewCase::detail`]).
+    pub log_detail: serde_json::Value,
+    pub participants: Vec<(UserId, bool, i64)>,
+}
+
+impl NewCase<'_> {
+    /// The log entry's detail for document `id`.
+    pub(super) fn detail(&self, id: i64) -> serde_json::Value {
+        let mut detail = self.log_detail.clone();
+        detail["document"] = json!({"__id__": id});
+        detail
+    }
+}
+
+/// The current row of the version `$def` in `$tx`, as its `Workflow` (family, flags and
+/// name as they are now; a cached definition does not follow them). Shared lock on
+/// PostgreSQL: a concurrent workflow/delete or inactivation waits for the new case (and
+/// then sees it) instead of acting under it.
+macro_rules! version_row {
+    ($tx:expr, $store:expr, $org:expr, $def:expr) => {{
+        let row: Option<(i64, bool, bool, String)> = sqlx::query_as(&format!(
+            "{}{}",
+            super::create_paths::CREATE_WORKFLOW,
+            $store.share_lock()
+        ))
+        .bind($org.0)
+        .bind($def.workflow.id.0)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        super::create_paths::version_of(&$def, row)
+    }};
+}
+
+/// Writes new case `$case` of version `$def` (checked active by the caller) as `$new`
+/// says: its serial number (`$reserved`, else counted here), the document row, then the
+/// log entry, participants and field history in one round trip, its deadlines and service
+/// calls. Sets the case's id and evaluates to the serial.
+macro_rules! insert_case {
+    ($tx:expr, $store:expr, $org:expr, $def:expr, $case:expr, $new:expr, $reserved:expr, $now:expr) => {{
+        let case: &mut Case = $case;
+        let new: &super::commands::NewCase = $new;
+        let serial: String = match $reserved {
+            Some(serial) => serial,
+            None => {
+                let day = super::serials::day($now);
+                let seq: i64 = sqlx::query_scalar(super::create_paths::CREATE_SERIAL)
+                    .bind($org.0)
+                    .bind(&day)
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                super::serials::format(&day, seq)
+            }
+        };
+        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
+        let id: i64 = sqlx::query_scalar(super::create_paths::CREATE_DOCUMENT)
+            .bind($org.0)
+            .bind($def.workflow.id.0)
+            .bind($def.workflow.family_id.0)
+            .bind(new.title)
+            .bind(&serial)
+            .bind(new.actor.user.0)
+            .bind(case.status.code())
+            .bind(case.version)
+            .bind(&content)
+            .bind(serde_json::to_string(&case.route).map_err(anyhow::Error::from)?)
+            .bind($now)
+            .bind(case.completed_at)
+            .fetch_one(&mut *$tx)
+            .await?;
+        case.id = DocId(id);
+        let versions = !case.content.is_empty();
+        let batch = super::commands::create_batch_sql(
+            $store.is_postgres(),
+            new.participants.len(),
+            versions,
+        );
+        let mut q = sqlx::query(&batch)
+            .bind(id)
+            .bind(new.actor.user.0)
+            .bind(new.actor.delegate.0)
+            .bind(case.version)
+            .bind(new.detail(id).to_string())
+            .bind($now)
+            .bind(new.log_kind);
+        for (user, acting, read) in &new.participants {
+            q = q.bind(user.0).bind(*acting).bind(*read);
+        }
+        if versions {
+            q = q.bind(&content);
+        }
+        q.execute(&mut *$tx).await?;
+        sync_deadlines!($tx, $def, &*case, Some($store));
+        sync_service_calls!($tx, $def, &*case, $now);
+        serial
+    }};
+}
+
 /// The participant rows a change touches: users who start or stop acting, and `touched`
 /// (users who took part, with whether they signed).
 pub(super) fn participant_changes(
@@ -266,11 +370,12 @@ pub(super) fn participant_changes(
 }
 
 /// The writes of a create after the document row, as one round trip (see
-/// [`submit_batch_sql`]): the log entry, the participants (the creator, who has read what
-/// the answer shows, and the first responsible users) and the field history. Parameters: $1
-/// document, $2 user, $3 delegate, $4 version, $5 log detail, $6 time, then three per
-/// participant row (user, acting, read version), then the field content.
-fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
+/// [`submit_batch_sql`]): the log entry, the participants (the first responsible users and
+/// the creator; for document create, the creator has read what the answer shows) and the
+/// field history. Parameters: $1 document, $2 user, $3 delegate, $4 version, $5 log detail,
+/// $6 time, $7 log kind, then three per participant row (user, acting, read version), then
+/// the field content.
+pub(super) fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> String {
     let (log, part, ver) = create_parts(participants, versions);
     if postgres {
         let mut ctes = vec![format!("l AS ({log})"), format!("p AS ({part})")];
@@ -284,10 +389,10 @@ fn create_batch_sql(postgres: bool, participants: usize, versions: bool) -> Stri
 /// The statements of `create_batch_sql`: log, participants, and the field history if any.
 fn create_parts(participants: usize, versions: bool) -> (&'static str, String, Option<String>) {
     let log = "INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-               detail, created_at) VALUES ($1, $2, $3, 'create', 'new_document', $5, $6)";
+               detail, created_at) VALUES ($1, $2, $3, 'create', $7, $5, $6)";
     let rows: Vec<String> = (0..participants)
         .map(|i| {
-            let k = 7 + 3 * i;
+            let k = 8 + 3 * i;
             format!("($1, ${k}, ${}, ${})", k + 1, k + 2)
         })
         .collect();
@@ -298,95 +403,18 @@ fn create_parts(participants: usize, versions: bool) -> (&'static str, String, O
     let ver = versions.then(|| {
         format!(
             "INSERT INTO document_versions (doc_id, version, field_content) VALUES ($1, $4, ${})",
-            7 + 3 * participants
+            8 + 3 * participants
         )
     });
     (log, part, ver)
 }
 
 /// `create_batch_sql`'s SQLite statements, one by one.
-fn create_statements_sqlite(participants: usize, versions: bool) -> Vec<String> {
+pub(super) fn create_statements_sqlite(participants: usize, versions: bool) -> Vec<String> {
     let (log, part, ver) = create_parts(participants, versions);
     let mut stmts = vec![log.to_string(), part];
     stmts.extend(ver);
     stmts
-}
-
-// A document create's reads and inserts before `create_batch_sql`, shared by both ways of
-// running it (`create_document`).
-
-/// The version's family, state and name; on PostgreSQL followed by a shared lock: a
-/// concurrent workflow/delete waits for the document (and then sees it) instead of deleting
-/// under it.
-const CREATE_WORKFLOW: &str = "SELECT w.family_id, w.is_active, w.is_hidden, f.name \
-    FROM workflows w JOIN workflow_families f ON f.id = w.family_id \
-    WHERE w.org_id = $1 AND w.id = $2";
-/// The next serial number of the day (SQLite; PostgreSQL reserves blocks, `serials`).
-const CREATE_SERIAL: &str = "INSERT INTO document_serials (org_id, day, last) VALUES ($1, $2, 1) \
-    ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 RETURNING last";
-const CREATE_DOCUMENT: &str = "INSERT INTO documents (org_id, workflow_id, family_id, title, \
-    serial, creator_id, status, version, field_content, route, created_at, last_time, \
-    completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id";
-
-/// A whole create on PostgreSQL as one statement (no transaction needed around it): the
-/// version row under a shared lock (`CREATE_WORKFLOW`), then, only if it is active, the
-/// document, its log entry, participants and field history; answers the version row with
-/// the new document's id (NULL when it was not inserted), or no row for no version.
-/// Parameters: $1 organization, $2 version, $3 title, $4 serial, $5 creator, $6 delegate,
-/// $7 status, $8 version number, $9 field content, $10 route, $11 time, $12 completion
-/// time, then three per participant row (user, acting, read version).
-fn create_statement_postgres(participants: usize, versions: bool) -> String {
-    let rows: Vec<String> = (0..participants)
-        .map(|i| {
-            let k = 13 + 3 * i;
-            format!("(${k}::BIGINT, ${}::BOOLEAN, ${}::BIGINT)", k + 1, k + 2)
-        })
-        .collect();
-    let mut ctes = vec![
-        format!("w AS ({CREATE_WORKFLOW} FOR SHARE OF w)"),
-        "d AS (INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
-         status, version, field_content, route, created_at, last_time, completed_at) \
-         SELECT $1, $2, w.family_id, $3, $4, $5, $7, $8, $9, $10, $11, $11, $12 FROM w \
-         WHERE w.is_active RETURNING id)"
-            .to_string(),
-        "l AS (INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
-         detail, created_at) SELECT d.id, $5, $6, 'create', 'new_document', \
-         jsonb_build_object('document', jsonb_build_object('__id__', d.id))::TEXT, $11 FROM d)"
-            .to_string(),
-        format!(
-            "p AS (INSERT INTO document_participants (doc_id, user_id, is_current, \
-             read_version) SELECT d.id, v.u, v.c, v.r FROM d, (VALUES {}) AS v (u, c, r))",
-            rows.join(", ")
-        ),
-    ];
-    if versions {
-        ctes.push(
-            "v AS (INSERT INTO document_versions (doc_id, version, field_content) \
-             SELECT d.id, $8, $9 FROM d)"
-                .to_string(),
-        );
-    }
-    format!(
-        "WITH {} SELECT w.family_id, w.is_active, w.is_hidden, w.name, d.id FROM w \
-         LEFT JOIN d ON TRUE",
-        ctes.join(", ")
-    )
-}
-
-/// The workflow a document is created in, from `CREATE_WORKFLOW`'s row, if it may be.
-fn creating_in(def: &Definition, row: Option<(i64, bool, bool, String)>) -> Result<Workflow> {
-    let Some((family, is_active, is_hidden, name)) = row else {
-        return Err(Error::not_found("Workflow", def.workflow.id).into());
-    };
-    let workflow = Workflow {
-        family_id: FamilyId(family),
-        is_active,
-        is_hidden,
-        name,
-        ..def.workflow.clone()
-    };
-    check_can_create_documents(&workflow)?;
-    Ok(workflow)
 }
 
 /// A submit's writes as one round trip: the document row, only if its version is still the
@@ -677,170 +705,58 @@ impl Store {
         participants.push(new.actor.user);
         participants.sort();
         participants.dedup();
-        let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
-        let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
         let acting = case.acting_users();
-        let rows: Vec<(UserId, bool, i64)> = participants
-            .iter()
-            .map(|u| {
-                (
-                    *u,
-                    acting.contains(u),
-                    if *u == new.actor.user { 1 } else { 0 },
-                )
-            })
-            .collect();
-        let batch = create_batch_sql(self.is_postgres(), rows.len(), !case.content.is_empty());
-        let log_detail = |id: i64| json!({"document": {"__id__": id}});
+        let insert = NewCase {
+            title: &title,
+            actor: new.actor,
+            log_kind: "new_document",
+            log_detail: json!({}),
+            participants: participants
+                .iter()
+                .map(|u| (*u, acting.contains(u), i64::from(*u == new.actor.user)))
+                .collect(),
+        };
+        // Without deadlines or service calls to write alongside, SQLite runs the create on
+        // this thread and PostgreSQL as one statement (`create_paths`).
         let side_tables = def.has_deadlines() || def.has_service_tasks();
-        let inline_writer = match &self.backend {
-            crate::db::Backend::Sqlite { writer, .. } if !side_tables => Some(writer),
-            _ => None,
-        };
-        let one_statement = match (&self.backend, side_tables, &reserved) {
-            (crate::db::Backend::Postgres(pool), false, Some(serial)) => Some((pool, serial)),
-            _ => None,
-        };
-        let (workflow, serial) = if let Some((pool, serial)) = one_statement {
-            // PostgreSQL: one statement, atomic by itself (no BEGIN/COMMIT round trips).
-            let sql = create_statement_postgres(rows.len(), !case.content.is_empty());
-            let mut q = sqlx::query_as::<_, (i64, bool, bool, String, Option<i64>)>(&sql)
-                .bind(org.0)
-                .bind(new.workflow.0)
-                .bind(&title)
-                .bind(serial)
-                .bind(new.actor.user.0)
-                .bind(new.actor.delegate.0)
-                .bind(case.status.code())
-                .bind(case.version)
-                .bind(&content)
-                .bind(&route)
-                .bind(now)
-                .bind(case.completed_at);
-            for (user, current, read) in &rows {
-                q = q.bind(user.0).bind(*current).bind(*read);
+        let (workflow, serial) = match (&self.backend, &reserved, side_tables) {
+            (crate::db::Backend::Sqlite { writer, .. }, _, false) => {
+                super::create_paths::create_inline(
+                    writer,
+                    org,
+                    &def,
+                    &mut case,
+                    &insert,
+                    now,
+                    super::create_paths::creating_in,
+                    |_, _| Ok(()),
+                )
+                .await?
             }
-            let row = q.fetch_optional(pool).await?;
-            let id = row.as_ref().and_then(|r| r.4);
-            let workflow = creating_in(&def, row.map(|r| (r.0, r.1, r.2, r.3)))?;
-            let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
-            case.id = DocId(id);
-            (workflow, serial.clone())
-        } else if let Some(writer) = inline_writer {
-            // SQLite: the whole create on this thread (`run_inline`).
-            let statements = create_statements_sqlite(rows.len(), !case.content.is_empty());
-            let (workflow, serial, id) = writer
-                .run_inline(|c| {
-                    let row = crate::inline::first(
-                        c,
-                        CREATE_WORKFLOW,
-                        &[&org.0, &new.workflow.0],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                    )?;
-                    let workflow = creating_in(&def, row)?;
-                    let day = super::serials::day(now);
-                    let seq: i64 =
-                        crate::inline::first(c, CREATE_SERIAL, &[&org.0, &day], |r| r.get(0))?
-                            .ok_or_else(|| anyhow::anyhow!("no serial returned"))?;
-                    let serial = super::serials::format(&day, seq);
-                    let at = crate::inline::sql_time(&now);
-                    let completed_at = case.completed_at.as_ref().map(crate::inline::sql_time);
-                    let id: i64 = crate::inline::first(
-                        c,
-                        CREATE_DOCUMENT,
-                        &[
-                            &org.0,
-                            &workflow.id.0,
-                            &workflow.family_id.0,
-                            &title,
-                            &serial,
-                            &new.actor.user.0,
-                            &case.status.code(),
-                            &case.version,
-                            &content,
-                            &route,
-                            &at,
-                            &completed_at,
-                        ],
-                        |r| r.get(0),
-                    )?
-                    .ok_or_else(|| anyhow::anyhow!("no document id returned"))?;
-                    let detail = log_detail(id).to_string();
-                    let mut args: Vec<&dyn rusqlite::ToSql> = vec![
-                        &id,
-                        &new.actor.user.0,
-                        &new.actor.delegate.0,
-                        &case.version,
-                        &detail,
-                        &at,
-                    ];
-                    for (user, current, read) in &rows {
-                        args.extend([&user.0 as &dyn rusqlite::ToSql, current, read]);
-                    }
-                    if !case.content.is_empty() {
-                        args.push(&content);
-                    }
-                    crate::inline::execute_all(c, &statements, &args)?;
-                    Ok((workflow, serial, id))
-                })
+            (crate::db::Backend::Postgres(pool), Some(serial), false) => {
+                let (workflow, serial) = super::create_paths::create_in_one_statement(
+                    pool, org, &def, &mut case, &insert, serial, now,
+                )
                 .await?;
-            case.id = DocId(id);
-            (workflow, serial)
-        } else {
-            write_tx!(self, |tx| {
-                let row: Option<(i64, bool, bool, String)> =
-                    sqlx::query_as(&format!("{CREATE_WORKFLOW}{}", self.share_lock()))
-                        .bind(org.0)
-                        .bind(new.workflow.0)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let workflow = creating_in(&def, row)?;
-                let serial = match &reserved {
-                    Some(serial) => serial.clone(),
-                    None => {
-                        let day = super::serials::day(now);
-                        let seq: i64 = sqlx::query_scalar(CREATE_SERIAL)
-                            .bind(org.0)
-                            .bind(&day)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        super::serials::format(&day, seq)
-                    }
-                };
-                let id: i64 = sqlx::query_scalar(CREATE_DOCUMENT)
-                    .bind(org.0)
-                    .bind(workflow.id.0)
-                    .bind(workflow.family_id.0)
-                    .bind(&title)
-                    .bind(&serial)
-                    .bind(new.actor.user.0)
-                    .bind(case.status.code())
-                    .bind(case.version)
-                    .bind(&content)
-                    .bind(&route)
-                    .bind(now)
-                    .bind(case.completed_at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                case.id = DocId(id);
-                let mut q = sqlx::query(&batch)
-                    .bind(id)
-                    .bind(new.actor.user.0)
-                    .bind(new.actor.delegate.0)
-                    .bind(case.version)
-                    .bind(log_detail(id).to_string())
-                    .bind(now);
-                for (user, current, read) in &rows {
-                    q = q.bind(user.0).bind(*current).bind(*read);
-                }
-                if !case.content.is_empty() {
-                    q = q.bind(&content);
-                }
-                q.execute(&mut *tx).await?;
-                sync_deadlines!(tx, def, &case, Some(self));
-                sync_service_calls!(tx, def, &case, now);
                 (workflow, serial)
-            })
+            }
+            _ => write_tx!(self, |tx| {
+                let Some(workflow) = version_row!(tx, self, org, def) else {
+                    return Err(Error::not_found("Workflow", new.workflow).into());
+                };
+                check_can_create_documents(&workflow)?;
+                let serial = insert_case!(
+                    tx,
+                    self,
+                    org,
+                    def,
+                    &mut case,
+                    &insert,
+                    reserved.clone(),
+                    now
+                );
+                (workflow, serial)
+            }),
         };
         let log_id = 0; // not read back: log ids are never shown
         let mut ids = participants.clone();
@@ -853,7 +769,7 @@ impl Store {
             delegated_user_id: new.actor.delegate,
             action: "create".into(),
             kind: "new_document".into(),
-            detail: log_detail(case.id.0),
+            detail: insert.detail(case.id.0),
             created_at: now,
         }];
         Ok(DocumentView {
@@ -1019,7 +935,7 @@ impl Store {
 
     /// Answers the engine's directory questions about `case` (outside any transaction)
     /// and settles it.
-    async fn resolve_case(
+    pub(super) async fn resolve_case(
         &self,
         org: OrgId,
         def: &Definition,
@@ -1486,6 +1402,6 @@ impl Store {
 
 // For the other command files (messages, service calls).
 pub(super) use {
-    load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
-    sync_service_calls, update_document,
+    insert_case, load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
+    sync_service_calls, update_document, version_row,
 };

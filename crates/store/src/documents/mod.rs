@@ -5,6 +5,7 @@
 
 mod access;
 mod commands;
+mod create_paths;
 mod deadlines;
 mod definitions;
 mod drafts;

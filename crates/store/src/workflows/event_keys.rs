@@ -373,7 +373,8 @@ impl Store {
     /// The node a keyed request names, if `presented` is its key: for a message start the
     /// node of the family's active version, for a receive the node of the case's own
     /// version. `node` is the BPMN element id or the numeric node id. Anything unknown and a
-    /// wrong key alike answer `None`.
+    /// wrong key alike answer `None`. Read on the request's thread on SQLite (see
+    /// `crate::inline`): every event request starts here.
     pub async fn event_target(
         &self,
         family: FamilyId,
@@ -385,28 +386,28 @@ impl Store {
             return Ok(None);
         }
         let numeric = node.parse::<i64>().unwrap_or(-1);
-        let kind = if case.is_some() { "receive" } else { "start" };
-        let version = if case.is_some() {
-            "JOIN documents d ON d.workflow_id = k.workflow_id AND d.family_id = k.family_id \
-             WHERE d.id = $4"
+        let doc = case.map_or(0, |d| d.0);
+        let sql = if case.is_some() {
+            RECEIVE_TARGET_SQL
         } else {
-            "JOIN workflows w ON w.id = k.workflow_id WHERE w.is_active AND $4 = 0"
+            START_TARGET_SQL
         };
-        let sql = format!(
-            "SELECT k.org_id, k.workflow_id, k.node_id, k.key_hash FROM workflow_event_keys k \
-             {version} AND k.family_id = $1 AND k.kind = $5 \
-             AND (k.bpmn_key = $2 OR k.node_id = $3) ORDER BY k.node_id LIMIT 1"
-        );
-        let row: Option<(i64, i64, i64, Option<String>)> = read!(self, |db| {
-            sqlx::query_as(&sql)
-                .bind(family.0)
-                .bind(node)
-                .bind(numeric)
-                .bind(case.map_or(0, |d| d.0))
-                .bind(kind)
-                .fetch_optional(db)
-                .await?
-        });
+        type Row = (i64, i64, i64, Option<String>);
+        let row: Option<Row> = match self.inline() {
+            Some(reads) => reads.run(|c| {
+                let args: [&dyn rusqlite::ToSql; 4] = [&family.0, &node, &numeric, &doc];
+                crate::inline::first(c, sql, &args, |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+            })?,
+            None => read!(self, |db| {
+                let q = sqlx::query_as(sql).bind(family.0).bind(node).bind(numeric);
+                match case {
+                    Some(_) => q.bind(doc).fetch_optional(db).await?,
+                    None => q.fetch_optional(db).await?,
+                }
+            }),
+        };
         // Hash and compare even when nothing matched, so timing does not tell either.
         let (target, hash) = match row {
             Some((org, wf, node, Some(hash))) => (
@@ -423,6 +424,21 @@ impl Store {
         Ok(target.filter(|_| matches))
     }
 }
+
+/// The message start a request names ($1 family, $2 BPMN id, $3 node id) in the family's
+/// active version, with its key's hash.
+const START_TARGET_SQL: &str = "SELECT k.org_id, k.workflow_id, k.node_id, k.key_hash \
+     FROM workflow_event_keys k JOIN workflows w ON w.id = k.workflow_id \
+     WHERE w.is_active AND k.family_id = $1 AND k.kind = 'start' \
+     AND (k.bpmn_key = $2 OR k.node_id = $3) ORDER BY k.node_id LIMIT 1";
+
+/// The receive task a request names ($1 family, $2 BPMN id, $3 node id) in the version of
+/// case $4, with its key's hash.
+const RECEIVE_TARGET_SQL: &str = "SELECT k.org_id, k.workflow_id, k.node_id, k.key_hash \
+     FROM workflow_event_keys k JOIN documents d ON d.workflow_id = k.workflow_id \
+     AND d.family_id = k.family_id WHERE d.id = $4 AND k.family_id = $1 \
+     AND k.kind = 'receive' AND (k.bpmn_key = $2 OR k.node_id = $3) \
+     ORDER BY k.node_id LIMIT 1";
 
 #[cfg(test)]
 mod tests {

@@ -95,9 +95,7 @@ fn trigger<'d>(
     def: &'d sluice_domain::engine::Definition,
     t: &EventTarget,
 ) -> Result<&'d MessageTrigger, QError> {
-    def.nodes
-        .iter()
-        .find(|n| n.id == t.node)
+    def.node(t.node)
         .and_then(|n| n.spec.kind.message())
         .ok_or_else(unknown)
 }
@@ -114,19 +112,12 @@ fn idempotency(headers: &HeaderMap) -> Result<Option<String>, QError> {
         .transpose()
 }
 
-async fn start(
-    app: &AppState,
-    t: EventTarget,
-    family: &str,
-    node: &str,
-    values: Values,
-    headers: &HeaderMap,
-) -> QResult {
-    let family = FamilyId(family.parse().map_err(|_| unknown())?);
+/// Starts a case at the target message start (the version and node the key matched).
+async fn start(app: &AppState, t: EventTarget, values: Values, headers: &HeaderMap) -> QResult {
     let key = idempotency(headers)?;
     let (doc, _created) = app
         .store
-        .start_by_message(t.org, family, node, values, key.as_deref())
+        .start_by_message(t.org, t.workflow, t.node, values, key.as_deref())
         .await
         .map_err(|e| QError::store(e, &[]))?;
     Ok((
@@ -137,18 +128,12 @@ async fn start(
         .into_response())
 }
 
-async fn receive(
-    app: &AppState,
-    t: EventTarget,
-    family: &str,
-    case: &str,
-    node: &str,
-    values: Values,
-) -> QResult {
-    let family = FamilyId(family.parse().map_err(|_| unknown())?);
+/// Moves case `case` (of the target's version, as the key lookup checked) on from the
+/// target receive task.
+async fn receive(app: &AppState, t: EventTarget, case: &str, values: Values) -> QResult {
     let doc = DocId(case.parse().map_err(|_| unknown())?);
     app.store
-        .receive_document_message(t.org, family, doc, node, values)
+        .receive_document_message(t.org, t.workflow, doc, t.node, values)
         .await
         .map_err(|e| QError::store(e, &[]))?;
     Ok((
@@ -179,7 +164,7 @@ async fn start_http(
     )
     .await?;
     let values = mapped_values(&def, trigger(&def, &t)?, &params)?;
-    start(&app, t, &model, &node, values, &headers).await
+    start(&app, t, values, &headers).await
 }
 
 /// `/System/Event/MessageStartHttp/{processModelInfoId}/{nodeId}/{apiKey}/start`: the JSON
@@ -193,7 +178,7 @@ async fn start_webhook(
     let (t, def) = target(&app, &model, &node, None, Some(&key)).await?;
     let body = body_bytes(body).await?;
     let values = webhook_values(&def, trigger(&def, &t)?, &body)?;
-    start(&app, t, &model, &node, values, &headers).await
+    start(&app, t, values, &headers).await
 }
 
 /// `/System/ReceiveTask/HttpPost/{processModelInfoId}/{nodeId}/receive?key=...&processInstanceId=...`.
@@ -212,7 +197,7 @@ async fn receive_http(
     let key = params.get("key").map(String::as_str);
     let (t, def) = target(&app, &model, &node, Some(case), key).await?;
     let values = mapped_values(&def, trigger(&def, &t)?, &params)?;
-    receive(&app, t, &model, case, &node, values).await
+    receive(&app, t, case, values).await
 }
 
 /// `/System/ReceiveTask/Http/{processModelInfoId}/{nodeId}/{processInstanceId}/{apiKey}/receive`.
@@ -224,5 +209,5 @@ async fn receive_webhook(
     let (t, def) = target(&app, &model, &node, Some(&case), Some(&key)).await?;
     let body = body_bytes(body).await?;
     let values = webhook_values(&def, trigger(&def, &t)?, &body)?;
-    receive(&app, t, &model, &case, &node, values).await
+    receive(&app, t, &case, values).await
 }

@@ -1,0 +1,216 @@
+//! The fast ways of writing a new case, for versions without deadlines or service calls
+//! (which rewrite side tables and take the general path, `insert_case!`): on SQLite the
+//! whole write on the request's thread (`Writer::run_inline`), on PostgreSQL one statement
+//! of data-modifying CTEs, which needs no BEGIN/COMMIT around it. Both write exactly what
+//! `insert_case!` writes; the API tests run every create through them.
+
+use super::commands::{create_statements_sqlite, NewCase};
+use crate::group_commit::Writer;
+use crate::inline::{execute_all, first, sql_time};
+use crate::Result;
+use chrono::{DateTime, Utc};
+use sluice_domain::engine::{Case, Definition};
+use sluice_domain::workflow::{check_can_create_documents, Workflow};
+use sluice_domain::{DocId, Error, FamilyId, OrgId};
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// The version's family, state and name (`version_row!`, which adds PostgreSQL's shared
+/// lock: a concurrent workflow/delete or inactivation waits for the new case).
+pub(super) const CREATE_WORKFLOW: &str = "SELECT w.family_id, w.is_active, w.is_hidden, f.name \
+    FROM workflows w JOIN workflow_families f ON f.id = w.family_id \
+    WHERE w.org_id = $1 AND w.id = $2";
+/// The next serial number of the day (SQLite; PostgreSQL reserves blocks, `serials`).
+pub(super) const CREATE_SERIAL: &str = "INSERT INTO document_serials (org_id, day, last) \
+    VALUES ($1, $2, 1) ON CONFLICT (org_id, day) DO UPDATE SET last = document_serials.last + 1 \
+    RETURNING last";
+/// The document row; `$11` is both its creation and last time.
+pub(super) const CREATE_DOCUMENT: &str = "INSERT INTO documents (org_id, workflow_id, \
+    family_id, title, serial, creator_id, status, version, field_content, route, created_at, \
+    last_time, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) \
+    RETURNING id";
+
+/// `CREATE_WORKFLOW`'s row: family, active, hidden, name.
+pub(super) type VersionRow = (i64, bool, bool, String);
+
+/// The version as it is now, from `CREATE_WORKFLOW`'s row (family, flags and name; a
+/// cached definition does not follow them).
+pub(super) fn version_of(def: &Definition, row: Option<VersionRow>) -> Option<Workflow> {
+    row.map(|(family, is_active, is_hidden, name)| Workflow {
+        family_id: FamilyId(family),
+        is_active,
+        is_hidden,
+        name,
+        ..def.workflow.clone()
+    })
+}
+
+/// The version a document is created in, from `CREATE_WORKFLOW`'s row, if it may be.
+pub(super) fn creating_in(def: &Definition, row: Option<VersionRow>) -> Result<Workflow> {
+    let Some(workflow) = version_of(def, row) else {
+        return Err(Error::not_found("Workflow", def.workflow.id).into());
+    };
+    check_can_create_documents(&workflow)?;
+    Ok(workflow)
+}
+
+/// SQLite: reads the version and lets `admit` judge it (`creating_in` for a create),
+/// counts the serial, writes the document and everything `create_batch_sql` writes, then
+/// runs `then` with the new id (anything else the same write must do, in its savepoint), all
+/// on this thread. Sets the case's id.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn create_inline(
+    writer: &Arc<Writer>,
+    org: OrgId,
+    def: &Definition,
+    case: &mut Case,
+    new: &NewCase<'_>,
+    now: DateTime<Utc>,
+    admit: impl FnOnce(&Definition, Option<VersionRow>) -> Result<Workflow>,
+    then: impl FnOnce(&rusqlite::Connection, i64) -> Result<()>,
+) -> Result<(Workflow, String)> {
+    let versions = !case.content.is_empty();
+    let statements = create_statements_sqlite(new.participants.len(), versions);
+    let content = serde_json::to_string(&case.content).map_err(anyhow::Error::from)?;
+    let route = serde_json::to_string(&case.route).map_err(anyhow::Error::from)?;
+    let at = sql_time(&now);
+    let completed_at = case.completed_at.as_ref().map(sql_time);
+    let view: &Case = case;
+    let (workflow, serial, id) = writer
+        .run_inline(|c| {
+            let row = first(c, CREATE_WORKFLOW, &[&org.0, &def.workflow.id.0], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            let workflow = admit(def, row)?;
+            let day = super::serials::day(now);
+            let seq: i64 = first(c, CREATE_SERIAL, &[&org.0, &day], |r| r.get(0))?
+                .ok_or_else(|| anyhow::anyhow!("no serial returned"))?;
+            let serial = super::serials::format(&day, seq);
+            let id: i64 = first(
+                c,
+                CREATE_DOCUMENT,
+                &[
+                    &org.0,
+                    &workflow.id.0,
+                    &workflow.family_id.0,
+                    &new.title,
+                    &serial,
+                    &new.actor.user.0,
+                    &view.status.code(),
+                    &view.version,
+                    &content,
+                    &route,
+                    &at,
+                    &completed_at,
+                ],
+                |r| r.get(0),
+            )?
+            .ok_or_else(|| anyhow::anyhow!("no document id returned"))?;
+            let detail = new.detail(id).to_string();
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![
+                &id,
+                &new.actor.user.0,
+                &new.actor.delegate.0,
+                &view.version,
+                &detail,
+                &at,
+                &new.log_kind,
+            ];
+            for (user, acting, read) in &new.participants {
+                args.extend([&user.0 as &dyn rusqlite::ToSql, acting, read]);
+            }
+            if versions {
+                args.push(&content);
+            }
+            execute_all(c, &statements, &args)?;
+            then(c, id)?;
+            Ok((workflow, serial, id))
+        })
+        .await?;
+    case.id = DocId(id);
+    Ok((workflow, serial))
+}
+
+/// PostgreSQL: the whole create as one statement with the reserved `serial`. Sets the
+/// case's id.
+pub(super) async fn create_in_one_statement(
+    pool: &PgPool,
+    org: OrgId,
+    def: &Definition,
+    case: &mut Case,
+    new: &NewCase<'_>,
+    serial: &str,
+    now: DateTime<Utc>,
+) -> Result<(Workflow, String)> {
+    let sql = create_statement_postgres(new.participants.len(), !case.content.is_empty());
+    let mut q = sqlx::query_as::<_, (i64, bool, bool, String, Option<i64>)>(&sql)
+        .bind(org.0)
+        .bind(def.workflow.id.0)
+        .bind(new.title)
+        .bind(serial)
+        .bind(new.actor.user.0)
+        .bind(new.actor.delegate.0)
+        .bind(case.status.code())
+        .bind(case.version)
+        .bind(serde_json::to_string(&case.content).map_err(anyhow::Error::from)?)
+        .bind(serde_json::to_string(&case.route).map_err(anyhow::Error::from)?)
+        .bind(now)
+        .bind(case.completed_at)
+        .bind(new.log_detail.to_string())
+        .bind(new.log_kind);
+    for (user, acting, read) in &new.participants {
+        q = q.bind(user.0).bind(*acting).bind(*read);
+    }
+    let row = q.fetch_optional(pool).await?;
+    let id = row.as_ref().and_then(|r| r.4);
+    let workflow = creating_in(def, row.map(|r| (r.0, r.1, r.2, r.3)))?;
+    let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
+    case.id = DocId(id);
+    Ok((workflow, serial.to_string()))
+}
+
+/// The statement of `create_in_one_statement`: the version row under a shared lock, then,
+/// only if it is active, the document, its log entry, participants and field history;
+/// answers the version row with the new document's id (NULL when it was not inserted), or
+/// no row for no version. Parameters: $1 organization, $2 version, $3 title, $4 serial, $5
+/// creator, $6 delegate, $7 status, $8 version number, $9 field content, $10 route, $11
+/// time, $12 completion time, $13 log detail (without the document), $14 log kind, then
+/// three per participant row (user, acting, read version).
+fn create_statement_postgres(participants: usize, versions: bool) -> String {
+    let rows: Vec<String> = (0..participants)
+        .map(|i| {
+            let k = 15 + 3 * i;
+            format!("(${k}::BIGINT, ${}::BOOLEAN, ${}::BIGINT)", k + 1, k + 2)
+        })
+        .collect();
+    let mut ctes = vec![
+        format!("w AS ({CREATE_WORKFLOW} FOR SHARE OF w)"),
+        "d AS (INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
+         status, version, field_content, route, created_at, last_time, completed_at) \
+         SELECT $1, $2, w.family_id, $3, $4, $5, $7, $8, $9, $10, $11, $11, $12 FROM w \
+         WHERE w.is_active RETURNING id)"
+            .to_string(),
+        "l AS (INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
+         detail, created_at) SELECT d.id, $5, $6, 'create', $14, \
+         ($13::JSONB || jsonb_build_object('document', jsonb_build_object('__id__', d.id)))::TEXT, \
+         $11 FROM d)"
+            .to_string(),
+        format!(
+            "p AS (INSERT INTO document_participants (doc_id, user_id, is_current, \
+             read_version) SELECT d.id, v.u, v.c, v.r FROM d, (VALUES {}) AS v (u, c, r))",
+            rows.join(", ")
+        ),
+    ];
+    if versions {
+        ctes.push(
+            "v AS (INSERT INTO document_versions (doc_id, version, field_content) \
+             SELECT d.id, $8, $9 FROM d)"
+                .to_string(),
+        );
+    }
+    format!(
+        "WITH {} SELECT w.family_id, w.is_active, w.is_hidden, w.name, d.id FROM w \
+         LEFT JOIN d ON TRUE",
+        ctes.join(", ")
+    )
+}
