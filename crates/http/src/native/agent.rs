@@ -312,6 +312,7 @@ pub(crate) async fn next_job(
                     bot.org(),
                     &claim.process_id,
                     &claim.version,
+                    &claim.credentials,
                 )
                 .await?;
             let mut out = ClaimOut::from(claim);

@@ -22,6 +22,7 @@ mod brity_groups;
 mod brity_jobs;
 mod brity_jobs_client;
 mod brity_jobs_dispatch;
+mod brity_jobs_estimates;
 mod brity_jobs_instances;
 mod brity_jobs_lapse;
 mod brity_jobs_list;

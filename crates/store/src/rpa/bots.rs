@@ -1,6 +1,7 @@
 //! Bots as the job machinery sees them: an agent's credential (its secret), its heartbeat
 //! and environment, and which bots a user may run jobs on (docs/bot-protocol.md).
 
+use super::jobs::BotSelect;
 use crate::{secrets, Result, Store};
 use chrono::{DateTime, SubsecRound, Utc};
 use sluice_domain::identity::User;
@@ -59,6 +60,44 @@ pub(crate) fn usable_through_groups(user: &str, bot: &str) -> String {
          JOIN bot_group_bots bb ON bb.bot_group_id = ug.bot_group_id \
          WHERE gm.user_id = {user} AND bb.bot_id = {bot} AND ug.authorities LIKE '%U%')"
     )
+}
+
+/// SQL of two conditions on the bots a job selection names: they exist in organization
+/// `org` (always true for "any bot"), and user `user` (an administrator when `admin`) may
+/// send jobs to them (for "any bot": to at least one bot of the tenant). `target` is the
+/// placeholder of the bot group's id or the bot's id.
+pub(crate) fn bot_select_sql(
+    select: &BotSelect,
+    org: &str,
+    user: &str,
+    admin: &str,
+    target: &str,
+) -> (String, String) {
+    match select {
+        BotSelect::All => (
+            "TRUE".into(),
+            format!(
+                "EXISTS (SELECT 1 FROM bots b WHERE b.org_id = {org} AND ({admin} OR {}))",
+                usable_through_groups(user, "b.id")
+            ),
+        ),
+        BotSelect::Group(_) => (
+            format!(
+                "EXISTS (SELECT 1 FROM groups g WHERE g.org_id = {org} AND g.id = {target} \
+                 AND g.kind = 'bot')"
+            ),
+            format!(
+                "({admin} OR EXISTS (SELECT 1 FROM group_members gm \
+                 JOIN user_group_bot_groups ug ON ug.group_id = gm.group_id \
+                 WHERE gm.user_id = {user} AND ug.bot_group_id = {target} \
+                 AND ug.authorities LIKE '%U%'))"
+            ),
+        ),
+        BotSelect::Bot(_) => (
+            format!("EXISTS (SELECT 1 FROM bots WHERE org_id = {org} AND id = {target})"),
+            format!("({admin} OR {})", usable_through_groups(user, target)),
+        ),
+    }
 }
 
 /// A new bot id in Brity's form, `BOT-` and five letters or digits.
@@ -145,60 +184,29 @@ impl Store {
             .await
     }
 
-    /// Whether `user` may run jobs on bot `bot_id`; `None` if the tenant has no such bot.
-    pub async fn may_use_bot(&self, org: OrgId, user: &User, bot_id: &str) -> Result<Option<bool>> {
-        let sql = format!(
-            "SELECT ($3 OR {}) FROM bots WHERE org_id = $1 AND id = $2",
-            usable_through_groups("$4", "$2")
-        );
-        Ok(read!(self, |db| {
-            sqlx::query_scalar::<_, bool>(&sql)
-                .bind(org.0)
-                .bind(bot_id)
-                .bind(user.is_admin)
-                .bind(user.id.0)
-                .fetch_optional(db)
-                .await?
-        }))
-    }
-
-    /// Whether `user` may run jobs on the bots of bot group `group_id` (U on it through one
-    /// of their user groups); `None` if the tenant has no such bot group.
-    pub async fn may_use_bot_group(
+    /// Whether the bots `select` names exist (`None`: not) and `user` may send jobs to
+    /// them.
+    pub(crate) async fn may_use_bots(
         &self,
         org: OrgId,
         user: &User,
-        group_id: i64,
+        select: &BotSelect,
     ) -> Result<Option<bool>> {
-        Ok(read!(self, |db| {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT ($3 OR EXISTS (SELECT 1 FROM group_members gm \
-                 JOIN user_group_bot_groups ug ON ug.group_id = gm.group_id \
-                 WHERE gm.user_id = $4 AND ug.bot_group_id = g.id AND ug.authorities LIKE '%U%')) \
-                 FROM groups g WHERE g.org_id = $1 AND g.id = $2 AND g.kind = 'bot'",
-            )
-            .bind(org.0)
-            .bind(group_id)
-            .bind(user.is_admin)
-            .bind(user.id.0)
-            .fetch_optional(db)
-            .await?
-        }))
-    }
-
-    /// Whether `user` may run jobs on at least one bot of the tenant.
-    pub async fn has_usable_bot(&self, org: OrgId, user: &User) -> Result<bool> {
-        let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM bots b WHERE b.org_id = $1 AND ($2 OR {}))",
-            usable_through_groups("$3", "b.id")
-        );
-        Ok(read!(self, |db| {
-            sqlx::query_scalar::<_, bool>(&sql)
+        let (known, usable) = bot_select_sql(select, "$1", "$2", "$3", "$4");
+        let sql = format!("SELECT {known}, {usable}");
+        let (known, usable): (bool, bool) = read!(self, |db| {
+            let q = sqlx::query_as(&sql)
                 .bind(org.0)
-                .bind(user.is_admin)
                 .bind(user.id.0)
-                .fetch_one(db)
-                .await?
-        }))
+                .bind(user.is_admin);
+            match select {
+                BotSelect::All => q,
+                BotSelect::Group(g) => q.bind(*g),
+                BotSelect::Bot(b) => q.bind(b.clone()),
+            }
+            .fetch_one(db)
+            .await?
+        });
+        Ok(known.then_some(usable))
     }
 }

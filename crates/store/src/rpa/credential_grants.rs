@@ -51,30 +51,27 @@ fn fields(kind: &str, text: String) -> Value {
     Value::Object(map)
 }
 
+/// The credential names a process version declares (a JSON array) and whether a tenant
+/// administrator activated it, as a claim reads them (see `dispatch`).
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct DeclaredCredentials {
+    pub credentials: String,
+    pub admin_approved: bool,
+}
+
 impl Store {
-    /// The credentials the process version `process_id`/`version` of `org` declares, with
-    /// their values in clear (under `key`), for the claim of a job that runs it.
+    /// The credentials `declared` by the process version `process_id`/`version` of `org`,
+    /// with their values in clear (under `key`), for the claim of a job that runs it.
     pub async fn claim_credentials(
         &self,
         key: &[u8; 32],
         org: OrgId,
         process_id: &str,
         version: &str,
+        declared: &DeclaredCredentials,
     ) -> Result<GrantedCredentials> {
-        let declared: Option<(String, bool)> = read!(self, |db| {
-            sqlx::query_as(
-                "SELECT v.credentials, v.admin_approved FROM rpa_process_versions v \
-                 JOIN rpa_processes p ON p.id = v.process_id \
-                 WHERE p.org_id = $1 AND v.process_id = $2 AND v.version = $3",
-            )
-            .bind(org.0)
-            .bind(process_id)
-            .bind(version)
-            .fetch_optional(db)
-            .await?
-        });
-        let (declared, approved) = declared.unwrap_or_default();
-        let declared: Vec<String> = serde_json::from_str(&declared).unwrap_or_default();
+        let approved = declared.admin_approved;
+        let declared: Vec<String> = serde_json::from_str(&declared.credentials).unwrap_or_default();
         let mut granted = GrantedCredentials::default();
         if declared.is_empty() {
             return Ok(granted);

@@ -7,8 +7,10 @@
 //! signal (see `runtime`) that job creation, retries and stop requests give.
 
 use super::bots::{now_ms, usable_through_groups, BotAuth};
-use super::job_end::{status, JobOutcome, Running, RUNNING_COLUMNS};
+use super::credential_grants::DeclaredCredentials;
+use super::job_end::{retry_sql, status, Ended, JobOutcome, Running, RUNNING_COLUMNS};
 use super::queue_job_tokens::job_token;
+use super::runtime::{notify_sql, Signal};
 use crate::{Result, Store};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -48,6 +50,8 @@ pub struct Claim {
     pub inputs: serde_json::Map<String, serde_json::Value>,
     /// What the job's process presents to the queue endpoints (see `queue_job_tokens`).
     pub job_token: String,
+    /// The credentials its process version declares, read with the claim.
+    pub credentials: DeclaredCredentials,
 }
 
 // Inputs hold hidden values (and later credentials): their names only in `{:?}`.
@@ -75,17 +79,38 @@ struct ClaimRow {
     project_name: String,
     run_spec: String,
     inputs: String,
+    #[sqlx(flatten)]
+    credentials: DeclaredCredentials,
 }
 
 const CLAIM_COLUMNS: &str = "j.seq, j.id, j.attempt, j.process_id, j.version, \
      j.process_name, j.project_name, j.run_spec, j.inputs";
 
-#[derive(sqlx::FromRow)]
-struct AckedClaimRow {
-    claim_acked: bool,
-    #[sqlx(flatten)]
-    row: ClaimRow,
+/// A [`ClaimRow`] of the jobs `jobs` (a table or a `RETURNING` of [`CLAIM_COLUMNS`], as
+/// `j`) of organization `org`, with the credentials their versions declare.
+fn claim_select(jobs: &str, org: &str) -> String {
+    format!(
+        "SELECT {CLAIM_COLUMNS}, COALESCE(v.credentials, '[]') AS credentials, \
+         COALESCE(v.admin_approved, FALSE) AS admin_approved FROM {jobs} j \
+         LEFT JOIN rpa_process_versions v ON v.process_id = j.process_id \
+         AND v.version = j.version \
+         AND EXISTS (SELECT 1 FROM rpa_processes p WHERE p.id = v.process_id AND p.org_id = {org})"
+    )
 }
+
+/// The job a bot runs, or one waiting that it may run, as a poll sees them.
+#[derive(sqlx::FromRow)]
+struct Seen {
+    /// The bot's own running job (else a waiting one).
+    mine: bool,
+    seq: i64,
+    id: String,
+    claim_acked: bool,
+}
+
+/// How many waiting jobs a poll considers: bots polling at once each claim the first of
+/// them no other claim holds (`SKIP LOCKED`).
+const CANDIDATES: i64 = 16;
 
 impl ClaimRow {
     fn into_claim(self) -> Result<Claim> {
@@ -99,6 +124,7 @@ impl ClaimRow {
             run: serde_json::from_str(&self.run_spec).map_err(anyhow::Error::from)?,
             inputs: serde_json::from_str(&self.inputs).map_err(anyhow::Error::from)?,
             job_token: String::new(),
+            credentials: self.credentials,
         })
     }
 }
@@ -161,22 +187,39 @@ impl Store {
         secret_key: &[u8; 32],
     ) -> Result<Option<Claim>> {
         self.touch_bot(bot).await?;
-        if let Some(claim) = self.unacknowledged_claim(bot, secret_key).await? {
-            return Ok(Some(claim));
-        }
         let wait = wait.min(MAX_WAIT).min(self.rpa_settings().poll_interval());
         let deadline = Instant::now() + wait;
+        let mut first = true;
         loop {
             // Registered before looking, so a job queued meanwhile still wakes us.
             let notified = self.rpa_runtime.jobs.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if bot.is_active && self.job_waiting_for(bot).await? {
-                match self.claim_job(bot, secret_key).await? {
+            let seen = self.jobs_seen(bot).await?;
+            if let Some(mine) = seen.iter().find(|s| s.mine) {
+                if !first {
+                    // Another poll of this bot claimed a job meanwhile.
+                    return Ok(None);
+                }
+                if !mine.claim_acked {
+                    return self.claim_again(bot, mine.seq, secret_key).await;
+                }
+                self.fail_orphaned_job(
+                    bot,
+                    "The bot asked for a new job while this one was running (its agent restarted).",
+                )
+                .await?;
+                first = false;
+                continue;
+            }
+            first = false;
+            let waiting: Vec<(i64, String)> = seen.into_iter().map(|s| (s.seq, s.id)).collect();
+            if !waiting.is_empty() {
+                match self.claim_job(bot, secret_key, &waiting).await? {
                     Claimed::Job(c) => return Ok(Some(*c)),
                     Claimed::Busy => return Ok(None),
-                    // Someone else took it, or it is locked by a claim not yet committed:
-                    // look again in a moment.
+                    // Others took them, or hold them in claims not yet committed: look
+                    // again in a moment.
                     Claimed::Nothing => {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         continue;
@@ -198,121 +241,185 @@ impl Store {
         }
     }
 
-    /// The job `bot` claimed but never acknowledged (the claim's answer may have been lost
-    /// on its way: a client timeout, a proxy, the agent stopping mid-poll): handed back as
-    /// the same claim. A job the bot did acknowledge and still "runs" while asking for
-    /// work was lost with a previous run of its agent: it fails.
-    async fn unacknowledged_claim(
-        &self,
-        bot: &BotAuth,
-        secret_key: &[u8; 32],
-    ) -> Result<Option<Claim>> {
-        let row: Option<(bool, ClaimRow)> = read!(self, |db| {
-            let row: Option<AckedClaimRow> = sqlx::query_as(&format!(
-                "SELECT j.claim_acked, {CLAIM_COLUMNS} FROM rpa_jobs j \
-                 WHERE j.bot_id = $1 AND j.status = 3"
-            ))
-            .bind(&bot.id)
-            .fetch_optional(db)
-            .await?;
-            row.map(|r| (r.claim_acked, r.row))
-        });
-        match row {
-            None => Ok(None),
-            Some((false, row)) => {
-                let mut claim = row.into_claim()?;
-                claim.job_token = job_token(secret_key, &claim.job_id);
-                Ok(Some(claim))
-            }
-            Some((true, _)) => {
-                self.fail_orphaned_job(
-                    bot,
-                    "The bot asked for a new job while this one was running (its agent restarted).",
-                )
-                .await?;
-                Ok(None)
-            }
-        }
-    }
-
-    /// Whether a job is waiting that `bot` may run (a read; the claim decides).
-    async fn job_waiting_for(&self, bot: &BotAuth) -> Result<bool> {
+    /// In one read: the job `bot` runs, if any, and (an active bot) the first waiting jobs
+    /// it may run.
+    async fn jobs_seen(&self, bot: &BotAuth) -> Result<Vec<Seen>> {
         let sql = format!(
-            "SELECT EXISTS (SELECT 1 FROM rpa_jobs j WHERE j.org_id = $1 AND j.status = 1 AND {})",
+            "SELECT TRUE AS mine, j.seq, j.id, j.claim_acked FROM rpa_jobs j \
+             WHERE j.bot_id = $2 AND j.status = 3 \
+             UNION ALL SELECT * FROM (SELECT FALSE AS mine, j.seq, j.id, FALSE AS claim_acked \
+             FROM rpa_jobs j WHERE j.org_id = $1 AND j.status = 1 AND {} \
+             ORDER BY j.priority, j.seq LIMIT $3) w",
             eligible("$2")
         );
+        let limit = if bot.is_active { CANDIDATES } else { 0 };
         Ok(read!(self, |db| {
-            sqlx::query_scalar::<_, bool>(&sql)
+            sqlx::query_as(&sql)
                 .bind(bot.org_id)
                 .bind(&bot.id)
-                .fetch_one(db)
+                .bind(limit)
+                .fetch_all(db)
                 .await?
         }))
     }
 
-    /// Claims the first waiting job `bot` may run, atomically.
-    async fn claim_job(&self, bot: &BotAuth, secret_key: &[u8; 32]) -> Result<Claimed> {
-        let lock = self.row_lock();
-        let pick = format!(
-            "SELECT {CLAIM_COLUMNS} FROM rpa_jobs j \
-             WHERE j.org_id = $1 AND j.status = 1 AND {} \
-             ORDER BY j.priority, j.seq LIMIT 1{}",
-            eligible("$2"),
-            self.skip_locked()
+    /// The job `bot` claimed but never acknowledged (the claim's answer may have been lost
+    /// on its way: a client timeout, a proxy, the agent stopping mid-poll), handed back as
+    /// the same claim.
+    async fn claim_again(
+        &self,
+        bot: &BotAuth,
+        seq: i64,
+        secret_key: &[u8; 32],
+    ) -> Result<Option<Claim>> {
+        let sql = format!(
+            "{} WHERE j.seq = $2 AND j.bot_id = $3 AND j.status = 3",
+            claim_select("rpa_jobs", "$1")
         );
-        let now = now_ms();
-        let claimed = write_tx!(self, |tx| {
-            // Locking the bot's row serializes its claims across instances.
-            let active: Option<bool> =
-                sqlx::query_scalar(&format!("SELECT is_active FROM bots WHERE id = $1{lock}"))
-                    .bind(&bot.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if active != Some(true) {
-                return Ok(Claimed::Nothing);
-            }
-            let busy: Option<i64> =
-                sqlx::query_scalar("SELECT seq FROM rpa_jobs WHERE bot_id = $1 AND status = 3")
-                    .bind(&bot.id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if busy.is_some() {
-                return Ok(Claimed::Busy);
-            }
-            let row: Option<ClaimRow> = sqlx::query_as(&pick)
+        let row: Option<ClaimRow> = read!(self, |db| {
+            sqlx::query_as(&sql)
                 .bind(bot.org_id)
+                .bind(seq)
                 .bind(&bot.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(row) = row else {
-                return Ok(Claimed::Nothing);
-            };
-            let job_token = job_token(secret_key, &row.id);
-            let token_hash = crate::secrets::hash_key(&job_token);
-            sqlx::query(
-                "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, started_at = $4, \
-                 claim_acked = FALSE, job_token_hash = $5 WHERE seq = $1",
-            )
-            .bind(row.seq)
+                .fetch_optional(db)
+                .await?
+        });
+        row.map(|row| {
+            let mut claim = row.into_claim()?;
+            claim.job_token = job_token(secret_key, &claim.job_id);
+            Ok(claim)
+        })
+        .transpose()
+    }
+
+    /// Claims the first of the `waiting` jobs (`seq`, id) `bot` may run that is still
+    /// waiting, atomically.
+    async fn claim_job(
+        &self,
+        bot: &BotAuth,
+        secret_key: &[u8; 32],
+        waiting: &[(i64, String)],
+    ) -> Result<Claimed> {
+        let now = now_ms();
+        let mut claimed = match &self.backend {
+            crate::db::Backend::Postgres(pool) => {
+                match self
+                    .claim_statement(pool, bot, secret_key, waiting, now)
+                    .await
+                {
+                    // Another poll of this bot claimed a job first.
+                    Err(sqlx::Error::Database(e)) if e.constraint() == Some("rpa_jobs_running") => {
+                        Claimed::Busy
+                    }
+                    r => match r? {
+                        Some(row) => Claimed::Job(Box::new(row.into_claim()?)),
+                        None => Claimed::Nothing,
+                    },
+                }
+            }
+            crate::db::Backend::Sqlite { .. } => {
+                let pick = format!(
+                    "{} WHERE j.org_id = $1 AND j.status = 1 AND {} \
+                     ORDER BY j.priority, j.seq LIMIT 1",
+                    claim_select("rpa_jobs", "$1"),
+                    eligible("$2")
+                );
+                // The single writer serializes claims: a plain transaction suffices.
+                write_tx!(self, |tx| {
+                    let active: Option<bool> =
+                        sqlx::query_scalar("SELECT is_active FROM bots WHERE id = $1")
+                            .bind(&bot.id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if active != Some(true) {
+                        return Ok(Claimed::Nothing);
+                    }
+                    let busy: Option<i64> = sqlx::query_scalar(
+                        "SELECT seq FROM rpa_jobs WHERE bot_id = $1 AND status = 3",
+                    )
+                    .bind(&bot.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if busy.is_some() {
+                        return Ok(Claimed::Busy);
+                    }
+                    let row: Option<ClaimRow> = sqlx::query_as(&pick)
+                        .bind(bot.org_id)
+                        .bind(&bot.id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(row) = row else {
+                        return Ok(Claimed::Nothing);
+                    };
+                    let token_hash = crate::secrets::hash_key(&job_token(secret_key, &row.id));
+                    sqlx::query(
+                        "UPDATE rpa_jobs SET status = 3, bot_id = $2, bot_name = $3, \
+                         started_at = $4, claim_acked = FALSE, job_token_hash = $5 WHERE seq = $1",
+                    )
+                    .bind(row.seq)
+                    .bind(&bot.id)
+                    .bind(&bot.name)
+                    .bind(now)
+                    .bind(&token_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
+                        .bind(&bot.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    Claimed::Job(Box::new(row.into_claim()?))
+                })
+            }
+        };
+        if let Claimed::Job(claim) = &mut claimed {
+            self.rpa_runtime.heartbeat_written(&bot.id);
+            claim.job_token = job_token(secret_key, &claim.job_id);
+        }
+        Ok(claimed)
+    }
+
+    /// The claim on PostgreSQL as one statement (no BEGIN/COMMIT round trips): it locks the
+    /// bot's row (an inactive bot claims nothing), takes the first of the `waiting` jobs
+    /// still waiting that no other claim holds (`FOR UPDATE SKIP LOCKED`; its token's hash
+    /// is computed beforehand for each), sets it running and records the heartbeat. A second
+    /// running job of the bot fails on the unique index `rpa_jobs_running`.
+    async fn claim_statement(
+        &self,
+        pool: &sqlx::PgPool,
+        bot: &BotAuth,
+        secret_key: &[u8; 32],
+        waiting: &[(i64, String)],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> std::result::Result<Option<ClaimRow>, sqlx::Error> {
+        let seqs: Vec<i64> = waiting.iter().map(|(seq, _)| *seq).collect();
+        let hashes: Vec<String> = waiting
+            .iter()
+            .map(|(_, id)| crate::secrets::hash_key(&job_token(secret_key, id)))
+            .collect();
+        let sql = format!(
+            "WITH b AS (SELECT id FROM bots WHERE id = $1 AND is_active FOR UPDATE), \
+             pick AS (SELECT j.seq FROM rpa_jobs j WHERE j.seq = ANY($5) AND j.org_id = $4 \
+             AND j.status = 1 AND EXISTS (SELECT 1 FROM b) AND {} \
+             ORDER BY j.priority, j.seq LIMIT 1 FOR UPDATE OF j SKIP LOCKED), \
+             c AS (UPDATE rpa_jobs j SET status = 3, bot_id = $1, bot_name = $2, \
+             started_at = $3, claim_acked = FALSE, job_token_hash = t.hash \
+             FROM pick JOIN unnest($5::BIGINT[], $6::TEXT[]) AS t (seq, hash) \
+             ON t.seq = pick.seq WHERE j.seq = pick.seq RETURNING {CLAIM_COLUMNS}), \
+             s AS (UPDATE bots SET last_seen_at = $3 WHERE id = $1 AND EXISTS (SELECT 1 FROM c)) \
+             {}",
+            eligible("$1"),
+            claim_select("c", "$4")
+        );
+        sqlx::query_as(&sql)
             .bind(&bot.id)
             .bind(&bot.name)
             .bind(now)
-            .bind(&token_hash)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("UPDATE bots SET last_seen_at = $2 WHERE id = $1")
-                .bind(&bot.id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let mut claim = row.into_claim()?;
-            claim.job_token = job_token;
-            Claimed::Job(Box::new(claim))
-        });
-        if matches!(claimed, Claimed::Job(_)) {
-            self.rpa_runtime.heartbeat_written(&bot.id);
-        }
-        Ok(claimed)
+            .bind(bot.org_id)
+            .bind(&seqs)
+            .bind(&hashes)
+            .fetch_optional(pool)
+            .await
     }
 
     /// Fails the job `bot` is recorded as running, if any (its agent no longer runs it).
@@ -499,12 +606,20 @@ impl Store {
             .into());
         }
         let message = cut(&finish.message, MAX_MESSAGE_CHARS);
+        let now = now_ms();
+        if let Some(ended) = self
+            .finish_statement(bot, job_id, finish.outcome, &outputs, &message, now)
+            .await?
+        {
+            self.rpa_runtime.heartbeat_written(&bot.id);
+            self.signal_ended(ended);
+            return Ok(JobUpdate::Done);
+        }
         let sql = format!(
             "SELECT {RUNNING_COLUMNS} FROM rpa_jobs j \
              WHERE j.org_id = $1 AND j.id = $2 AND j.bot_id = $3 AND j.status = 3{}",
             self.row_lock()
         );
-        let now = now_ms();
         let ended = write_tx!(self, |tx| {
             let job: Option<Running> = sqlx::query_as(&sql)
                 .bind(bot.org_id)
@@ -546,6 +661,68 @@ impl Store {
             }
             None => self.why_not_running(bot, job_id).await,
         }
+    }
+
+    /// `finish` on PostgreSQL as one statement (no BEGIN/COMMIT round trips), for a job
+    /// without hidden inputs (blanking them needs the row's JSON): what `end_job!` does —
+    /// the job row (a failure of a job whose stop was requested counts as stopped), the
+    /// bot's count and heartbeat, the retry, the callback and their signals to the other
+    /// instances. `None` when it changed nothing: not this bot's running job, or one with
+    /// hidden inputs (the transaction of `finish_job` then decides).
+    async fn finish_statement(
+        &self,
+        bot: &BotAuth,
+        job_id: &str,
+        outcome: JobOutcome,
+        outputs: &str,
+        message: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<Ended>> {
+        let crate::db::Backend::Postgres(pool) = &self.backend else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "WITH j AS (UPDATE rpa_jobs SET status = 4, \
+             detail = CASE WHEN $4 = 2 AND stop_requested THEN 3 ELSE $4 END, \
+             result = $5, message = $6, ended_at = $7, duration_ms = \
+             CAST(EXTRACT(EPOCH FROM (GREATEST($7, started_at) - started_at)) * 1000 AS BIGINT) \
+             WHERE org_id = $1 AND id = $2 AND bot_id = $3 AND status = 3 \
+             AND hidden_inputs = '[]' \
+             RETURNING seq, id, org_id, attempt, retries_left, callback_url, detail), \
+             b AS (UPDATE bots SET job_count = job_count + 1, last_seen_at = $7 \
+             WHERE id = $3 AND EXISTS (SELECT 1 FROM j)), \
+             r AS ({} RETURNING 1), \
+             c AS (INSERT INTO rpa_callbacks (org_id, job_id, url, next_at, created_at) \
+             SELECT org_id, id, callback_url, $7, $7 FROM j \
+             WHERE attempt = 0 AND callback_url IS NOT NULL RETURNING 1), \
+             n AS MATERIALIZED (SELECT {} FROM j UNION ALL SELECT {} FROM r \
+             UNION ALL SELECT {} FROM c) \
+             SELECT (SELECT COUNT(*) FROM j) AS ended, (SELECT COUNT(*) FROM r) AS retried, \
+             (SELECT COUNT(*) FROM c) AS called, (SELECT COUNT(*) FROM n) AS signals",
+            retry_sql(
+                "$8",
+                "$7",
+                "seq IN (SELECT seq FROM j WHERE detail IN (2, 4) AND retries_left > 0)"
+            ),
+            notify_sql(Signal::Control),
+            notify_sql(Signal::Jobs),
+            notify_sql(Signal::Callbacks),
+        );
+        let (ended, retried, called, _signals): (i64, i64, i64, i64) = sqlx::query_as(&sql)
+            .bind(bot.org_id)
+            .bind(job_id)
+            .bind(&bot.id)
+            .bind(outcome.code())
+            .bind(outputs)
+            .bind(message)
+            .bind(now)
+            .bind(super::jobs::new_job_id())
+            .fetch_one(pool)
+            .await?;
+        Ok((ended > 0).then_some(Ended {
+            retried: retried > 0,
+            callback: called > 0,
+        }))
     }
 
     /// Fails the running jobs of bots not heard from within the lapse (and queues their

@@ -88,6 +88,21 @@ pub(crate) fn blank_hidden(object: &str, hidden: &[String]) -> Option<String> {
     changed.then(|| serde_json::Value::Object(map).to_string())
 }
 
+/// The insert of the retry of the ended job `rpa_jobs` row matching `filter`: a new job
+/// `id`, queued at `at`, with one retry less.
+pub(crate) fn retry_sql(id: &str, at: &str, filter: &str) -> String {
+    format!(
+        "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
+         project_id, project_name, user_id, job_user, priority, bot_select_type, \
+         bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
+         attempt, first_job_id, retries_left, scheduled_at) \
+         SELECT {id}, org_id, job_type, process_id, version, process_name, project_id, \
+         project_name, user_id, job_user, priority, bot_select_type, bot_group_id, \
+         target_bot_id, parameters, hidden_inputs, run_spec, inputs, attempt + 1, \
+         COALESCE(first_job_id, id), retries_left - 1, {at} FROM rpa_jobs WHERE {filter}"
+    )
+}
+
 /// What ending a job set in motion, for the signals to give after the commit.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Ended {
@@ -125,21 +140,12 @@ macro_rules! end_job {
         }
         let mut ended = $crate::rpa::job_end::Ended::default();
         if outcome.retried() && job.retries_left > 0 {
-            sqlx::query(
-                "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
-                 project_id, project_name, user_id, job_user, priority, bot_select_type, \
-                 bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
-                 attempt, first_job_id, retries_left, scheduled_at) \
-                 SELECT $2, org_id, job_type, process_id, version, process_name, project_id, \
-                 project_name, user_id, job_user, priority, bot_select_type, bot_group_id, \
-                 target_bot_id, parameters, hidden_inputs, run_spec, inputs, attempt + 1, \
-                 COALESCE(first_job_id, id), retries_left - 1, $3 FROM rpa_jobs WHERE seq = $1",
-            )
-            .bind(job.seq)
-            .bind($crate::rpa::jobs::new_job_id())
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
+            sqlx::query(&$crate::rpa::job_end::retry_sql("$2", "$3", "seq = $1"))
+                .bind(job.seq)
+                .bind($crate::rpa::jobs::new_job_id())
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
             notify_instances!($store, $tx, $crate::rpa::runtime::Signal::Jobs);
             ended.retried = true;
         }

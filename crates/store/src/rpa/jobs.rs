@@ -220,10 +220,18 @@ impl JobBasis {
     }
 }
 
-/// Writes a [`PreparedJob`] queued at `$at` inside `$tx`; evaluates to its `seq`. The caller
-/// signals the bots (`notify_instances!` in the transaction, `wake` after it).
-macro_rules! insert_job {
-    ($tx:expr, $job:expr, $at:expr) => {{
+/// The insert of a [`PreparedJob`]: parameters $1 to $24, bound by [`bind_job!`].
+pub(crate) const INSERT_JOB_SQL: &str =
+    "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
+     project_id, project_name, user_id, job_user, priority, bot_select_type, \
+     bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
+     retries_left, callback_url, callback_file, callback_message, additional_json, \
+     scheduled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+     $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)";
+
+/// Binds the parameters of [`INSERT_JOB_SQL`] for `$job` (a [`PreparedJob`]) queued at `$at`.
+macro_rules! bind_job {
+    ($query:expr, $job:expr, $at:expr) => {{
         let job: &$crate::rpa::jobs::PreparedJob = $job;
         let at: chrono::DateTime<chrono::Utc> = $at;
         let (group, target) = match &job.select {
@@ -240,44 +248,140 @@ macro_rules! insert_job {
             ),
             None => (None, false, false, None),
         };
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO rpa_jobs (id, org_id, job_type, process_id, version, process_name, \
-             project_id, project_name, user_id, job_user, priority, bot_select_type, \
-             bot_group_id, target_bot_id, parameters, hidden_inputs, run_spec, inputs, \
-             retries_left, callback_url, callback_file, callback_message, additional_json, \
-             scheduled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING seq",
-        )
-        .bind(&job.id)
-        .bind(job.org_id)
-        .bind(job.job_type)
-        .bind(&job.process_id)
-        .bind(&job.version)
-        .bind(&job.process_name)
-        .bind(&job.project_id)
-        .bind(&job.project_name)
-        .bind(job.user_id)
-        .bind(&job.job_user)
-        .bind(job.priority)
-        .bind(job.select.code())
-        .bind(group)
-        .bind(&target)
-        .bind(&job.parameters)
-        .bind(&job.hidden)
-        .bind(&job.run_spec)
-        .bind(&job.inputs)
-        .bind(job.retry_count)
-        .bind(&url)
-        .bind(file)
-        .bind(message)
-        .bind(&additional)
-        .bind(at)
-        .fetch_one(&mut *$tx)
-        .await?;
+        $query
+            .bind(job.id.clone())
+            .bind(job.org_id)
+            .bind(job.job_type)
+            .bind(job.process_id.clone())
+            .bind(job.version.clone())
+            .bind(job.process_name.clone())
+            .bind(job.project_id.clone())
+            .bind(job.project_name.clone())
+            .bind(job.user_id)
+            .bind(job.job_user.clone())
+            .bind(job.priority)
+            .bind(job.select.code())
+            .bind(group)
+            .bind(target)
+            .bind(job.parameters.clone())
+            .bind(job.hidden.clone())
+            .bind(job.run_spec.clone())
+            .bind(job.inputs.clone())
+            .bind(job.retry_count)
+            .bind(url)
+            .bind(file)
+            .bind(message)
+            .bind(additional)
+            .bind(at)
+    }};
+}
+pub(crate) use bind_job;
+
+/// Writes a [`PreparedJob`] queued at `$at` inside `$tx`; evaluates to its `seq`. The caller
+/// signals the bots (`notify_instances!` in the transaction, `wake` after it).
+macro_rules! insert_job {
+    ($tx:expr, $job:expr, $at:expr) => {{
+        let sql = format!("{} RETURNING seq", $crate::rpa::jobs::INSERT_JOB_SQL);
+        let seq: i64 = $crate::rpa::jobs::bind_job!(sqlx::query_scalar(&sql), $job, $at)
+            .fetch_one(&mut *$tx)
+            .await?;
         seq
     }};
 }
 pub(crate) use insert_job;
+
+/// The placeholders (or expressions) [`estimates_sql`] reads.
+struct EstimateArgs {
+    org: &'static str,
+    process: &'static str,
+    priority: &'static str,
+    user: &'static str,
+    admin: &'static str,
+    group: &'static str,
+    target: &'static str,
+    /// Bots last heard from before this are down.
+    cutoff: &'static str,
+    history: &'static str,
+    /// The new job's `seq`.
+    seq: &'static str,
+}
+
+/// The columns of [`Estimates`] for a job queued for `select`: the mean duration of the
+/// process's latest successful runs, the bots up that may run the job and how many of them
+/// are busy, and the waiting jobs ahead of it.
+fn estimates_sql(select: &BotSelect, a: &EstimateArgs) -> String {
+    let eligible = match select {
+        BotSelect::All => format!(
+            "({} OR {})",
+            a.admin,
+            super::bots::usable_through_groups(a.user, "b.id")
+        ),
+        BotSelect::Group(_) => format!(
+            "EXISTS (SELECT 1 FROM bot_group_bots g WHERE g.bot_group_id = {} \
+             AND g.bot_id = b.id)",
+            a.group
+        ),
+        BotSelect::Bot(_) => format!("b.id = {}", a.target),
+    };
+    let up = format!(
+        "b.org_id = {} AND b.is_active AND b.last_seen_at >= {} AND {eligible}",
+        a.org, a.cutoff
+    );
+    format!(
+        "(SELECT CAST(AVG(duration_ms) AS DOUBLE PRECISION) FROM (SELECT duration_ms \
+         FROM rpa_jobs WHERE org_id = {org} AND process_id = {process} AND status = 4 \
+         AND detail = 1 ORDER BY seq DESC LIMIT {history}) recent) AS average_ms, \
+         (SELECT COUNT(*) FROM bots b WHERE {up}) AS up, \
+         (SELECT COUNT(*) FROM bots b JOIN rpa_jobs r ON r.bot_id = b.id AND r.status = 3 \
+         WHERE {up}) AS busy, \
+         (SELECT COUNT(*) FROM rpa_jobs WHERE org_id = {org} AND status = 1 \
+         AND (priority < {priority} OR (priority = {priority} AND seq < {seq}))) AS ahead",
+        org = a.org,
+        process = a.process,
+        history = a.history,
+        priority = a.priority,
+        seq = a.seq,
+    )
+}
+
+/// What the duration and wait estimates of a new job are computed from.
+#[derive(sqlx::FromRow)]
+struct Estimates {
+    average_ms: Option<f64>,
+    up: i64,
+    busy: i64,
+    ahead: i64,
+}
+
+impl Estimates {
+    /// Mean seconds of the process's latest successful runs (`None` without any).
+    fn average_seconds(&self) -> Option<i64> {
+        self.average_ms.map(|ms| (ms / 1000.0).round() as i64)
+    }
+
+    /// Seconds until the job likely starts: 0 when a free bot that may run it is up and
+    /// fewer jobs are ahead of it than such free bots; otherwise the jobs ahead beyond
+    /// those free bots, times the process's average duration, shared among the bots up; -1
+    /// when no bot that may run it is up or the process has no history.
+    fn expected_wait(&self) -> i64 {
+        let free = self.up - self.busy;
+        if self.up == 0 {
+            return -1;
+        }
+        if self.ahead < free {
+            return 0;
+        }
+        match self.average_seconds() {
+            Some(avg) => {
+                (self.ahead - free + 1)
+                    .saturating_mul(avg.max(1))
+                    .saturating_add(self.up - 1)
+                    / self.up
+            }
+            None => -1,
+        }
+    }
+}
 
 impl Store {
     /// Queues a job for `user` (who needs E on the process and the right to use the chosen
@@ -293,21 +397,78 @@ impl Store {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let now = now_ms();
-        let seq: i64 = write_tx!(self, |tx| {
-            let seq = insert_job!(tx, &job, now);
-            notify_instances!(self, tx, Signal::Jobs);
-            seq
-        });
+        let cutoff = self.rpa_settings().up_since(now);
+        let estimates: Estimates = match &self.backend {
+            // One statement, atomic by itself: the row, the signal to the other instances
+            // (sent when it commits) and the estimates, without BEGIN/COMMIT round trips.
+            crate::db::Backend::Postgres(pool) => {
+                let args = EstimateArgs {
+                    org: "$2",
+                    process: "$4",
+                    priority: "$11",
+                    user: "$9",
+                    admin: "$25",
+                    group: "$13",
+                    target: "$14",
+                    cutoff: "$26",
+                    history: "$27",
+                    seq: "ins.seq",
+                };
+                let sql = format!(
+                    "WITH ins AS ({INSERT_JOB_SQL} RETURNING seq) SELECT {} FROM ins, {}",
+                    estimates_sql(&job.select, &args),
+                    super::runtime::notify_sql(Signal::Jobs)
+                );
+                bind_job!(sqlx::query_as(&sql), &job, now)
+                    .bind(user.is_admin)
+                    .bind(cutoff)
+                    .bind(HISTORY)
+                    .fetch_one(pool)
+                    .await?
+            }
+            crate::db::Backend::Sqlite { .. } => {
+                let seq: i64 = write_tx!(self, |tx| { insert_job!(tx, &job, now) });
+                let args = EstimateArgs {
+                    org: "$1",
+                    process: "$2",
+                    priority: "$3",
+                    user: "$4",
+                    admin: "$5",
+                    group: "$6",
+                    target: "$7",
+                    cutoff: "$8",
+                    history: "$9",
+                    seq: "$10",
+                };
+                let sql = format!("SELECT {}", estimates_sql(&job.select, &args));
+                let (group, target) = match &job.select {
+                    BotSelect::Group(g) => (*g, String::new()),
+                    BotSelect::Bot(b) => (0, b.clone()),
+                    BotSelect::All => (0, String::new()),
+                };
+                read!(self, |db| {
+                    sqlx::query_as(&sql)
+                        .bind(org.0)
+                        .bind(&job.process_id)
+                        .bind(job.priority)
+                        .bind(user.id.0)
+                        .bind(user.is_admin)
+                        .bind(group)
+                        .bind(target)
+                        .bind(cutoff)
+                        .bind(HISTORY)
+                        .bind(seq)
+                        .fetch_one(db)
+                        .await?
+                })
+            }
+        };
         self.rpa_runtime.wake(Signal::Jobs);
-        let average = self.average_seconds(org, &job.process_id).await?;
-        let wait = self
-            .expected_wait(org, user, &job.select, job.priority, seq, average)
-            .await?;
         Ok(Ok(CreatedJob {
             id: job.id,
             job_type: job.job_type,
-            average_seconds: average.unwrap_or(-1),
-            expect_waiting_seconds: wait,
+            average_seconds: estimates.average_seconds().unwrap_or(-1),
+            expect_waiting_seconds: estimates.expected_wait(),
         }))
     }
 
@@ -342,14 +503,15 @@ impl Store {
         process_id: &str,
         select: Option<BotSelect>,
     ) -> Result<std::result::Result<JobBasis, JobRefusal>> {
-        let Some(process) = self.runnable(org, process_id).await? else {
+        // The version, the E authority and an explicitly chosen selection's bots in one
+        // query; the version's default selection is known (and checked) only after it.
+        let Some((process, checks)) = self
+            .runnable_for_job(org, process_id, user, select.as_ref())
+            .await?
+        else {
             return Ok(Err(JobRefusal::ProcessNotFound));
         };
-        let may_execute = self
-            .object_authorities(org, user, &process.project_id)
-            .await?
-            .is_some_and(|a| a.has('E'));
-        if !may_execute {
+        if !checks.may_execute {
             return Ok(Err(JobRefusal::NoAuthority(
                 "The user may not execute this process.",
             )));
@@ -361,12 +523,18 @@ impl Store {
             return Ok(Err(JobRefusal::NotActivated));
         }
         let select = match select {
-            Some(s) => s,
-            None => process.default_select.clone(),
+            Some(s) => match bot_refusal(&s, checks.bots_known.then_some(checks.bots_usable)) {
+                Some(refusal) => return Ok(Err(refusal)),
+                None => s,
+            },
+            None => {
+                let s = process.default_select.clone();
+                if let Err(refusal) = self.check_bot_select(org, user, &s).await? {
+                    return Ok(Err(refusal));
+                }
+                s
+            }
         };
-        if let Err(refusal) = self.check_bot_select(org, user, &select).await? {
-            return Ok(Err(refusal));
-        }
         Ok(Ok(JobBasis { process, select }))
     }
 
@@ -377,116 +545,25 @@ impl Store {
         user: &User,
         select: &BotSelect,
     ) -> Result<std::result::Result<(), JobRefusal>> {
-        let denied = JobRefusal::NoAuthority("The user may not use the chosen bots.");
-        Ok(match select {
-            BotSelect::All => {
-                if self.has_usable_bot(org, user).await? {
-                    Ok(())
-                } else {
-                    Err(JobRefusal::NoUsableBot)
-                }
-            }
-            BotSelect::Group(g) => match self.may_use_bot_group(org, user, *g).await? {
-                None => Err(JobRefusal::BotGroupNotFound),
-                Some(false) => Err(denied),
-                Some(true) => Ok(()),
-            },
-            BotSelect::Bot(b) => match self.may_use_bot(org, user, b).await? {
-                None => Err(JobRefusal::BotNotFound),
-                Some(false) => Err(denied),
-                Some(true) => Ok(()),
-            },
+        let usable = self.may_use_bots(org, user, select).await?;
+        Ok(match bot_refusal(select, usable) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
         })
     }
+}
 
-    /// Mean seconds of the process's latest successful runs (`None` without any).
-    pub async fn average_seconds(&self, org: OrgId, process_id: &str) -> Result<Option<i64>> {
-        let avg: Option<f64> = read!(self, |db| {
-            sqlx::query_scalar(
-                "SELECT CAST(AVG(duration_ms) AS DOUBLE PRECISION) FROM (SELECT duration_ms \
-                 FROM rpa_jobs WHERE org_id = $1 AND process_id = $2 AND status = 4 \
-                 AND detail = 1 ORDER BY seq DESC LIMIT $3) recent",
-            )
-            .bind(org.0)
-            .bind(process_id)
-            .bind(HISTORY)
-            .fetch_one(db)
-            .await?
-        });
-        Ok(avg.map(|ms| (ms / 1000.0).round() as i64))
-    }
-
-    /// Seconds until job `seq` likely starts: 0 when a free bot that may run it is up and
-    /// fewer jobs are ahead of it than such free bots; otherwise the jobs ahead beyond those
-    /// free bots, times the process's average duration, shared among the bots up; -1 when no
-    /// bot that may run it is up or the process has no history.
-    async fn expected_wait(
-        &self,
-        org: OrgId,
-        user: &User,
-        select: &BotSelect,
-        priority: i64,
-        seq: i64,
-        average: Option<i64>,
-    ) -> Result<i64> {
-        let eligible = match select {
-            BotSelect::All => format!(
-                "($3 OR {})",
-                super::bots::usable_through_groups("$4", "b.id")
-            ),
-            BotSelect::Group(_) => "EXISTS (SELECT 1 FROM bot_group_bots g \
-                 WHERE g.bot_group_id = $5 AND g.bot_id = b.id)"
-                .to_string(),
-            BotSelect::Bot(_) => "b.id = $6".to_string(),
-        };
-        let bots_sql = format!(
-            "SELECT COUNT(*), COUNT(r.seq) FROM bots b \
-             LEFT JOIN rpa_jobs r ON r.bot_id = b.id AND r.status = 3 \
-             WHERE b.org_id = $1 AND b.is_active AND b.last_seen_at >= $2 AND {eligible}"
-        );
-        let cutoff = self.rpa_settings().up_since(now_ms());
-        let (group, target) = match select {
-            BotSelect::Group(g) => (*g, String::new()),
-            BotSelect::Bot(b) => (0, b.clone()),
-            BotSelect::All => (0, String::new()),
-        };
-        let ((up, busy), ahead): ((i64, i64), i64) = read!(self, |db| {
-            let bots: (i64, i64) = sqlx::query_as(&bots_sql)
-                .bind(org.0)
-                .bind(cutoff)
-                .bind(user.is_admin)
-                .bind(user.id.0)
-                .bind(group)
-                .bind(&target)
-                .fetch_one(db)
-                .await?;
-            let ahead: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM rpa_jobs WHERE org_id = $1 AND status = 1 \
-                 AND (priority < $2 OR (priority = $2 AND seq < $3))",
-            )
-            .bind(org.0)
-            .bind(priority)
-            .bind(seq)
-            .fetch_one(db)
-            .await?;
-            (bots, ahead)
-        });
-        let free = up - busy;
-        if up == 0 {
-            return Ok(-1);
-        }
-        if ahead < free {
-            return Ok(0);
-        }
-        Ok(match average {
-            Some(avg) => {
-                (ahead - free + 1)
-                    .saturating_mul(avg.max(1))
-                    .saturating_add(up - 1)
-                    / up
-            }
-            None => -1,
-        })
+/// Why a job may not go to `select`, given whether its bots exist and the user may use them
+/// (`usable`: `None` when they do not exist).
+fn bot_refusal(select: &BotSelect, usable: Option<bool>) -> Option<JobRefusal> {
+    match (select, usable) {
+        (_, Some(true)) => None,
+        (BotSelect::All, _) => Some(JobRefusal::NoUsableBot),
+        (BotSelect::Group(_), None) => Some(JobRefusal::BotGroupNotFound),
+        (BotSelect::Bot(_), None) => Some(JobRefusal::BotNotFound),
+        (_, Some(false)) => Some(JobRefusal::NoAuthority(
+            "The user may not use the chosen bots.",
+        )),
     }
 }
 

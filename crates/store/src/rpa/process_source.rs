@@ -4,9 +4,11 @@
 
 use super::dispatch::RunSpec;
 use super::jobs::BotSelect;
+use super::process_versions::{JobChecks, RunnableProcess};
 use crate::{Result, Store};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sluice_domain::identity::User;
 use sluice_domain::OrgId;
 
 /// A declared input variable.
@@ -54,17 +56,10 @@ pub(crate) fn default_select(select_type: i64, target: Option<&str>) -> BotSelec
     }
 }
 
-impl Store {
-    /// The version of process `process_id` a job runs (the activated one, else the latest:
-    /// `runnable_process`), if the organization has the process.
-    pub(crate) async fn runnable(&self, org: OrgId, process_id: &str) -> Result<Option<Runnable>> {
-        let p = match self.runnable_process(org, process_id, None).await {
-            Ok(p) => p,
-            Err(crate::Error::Domain(sluice_domain::Error::NotFound(_))) => return Ok(None),
-            Err(e) => return Err(e),
-        };
+impl From<RunnableProcess> for Runnable {
+    fn from(p: RunnableProcess) -> Self {
         let entry: Entry = serde_json::from_value(p.entry).unwrap_or_default();
-        Ok(Some(Runnable {
+        Runnable {
             process_id: p.process_id,
             version: p.version,
             name: p.name,
@@ -86,6 +81,33 @@ impl Store {
                 _ => Map::new(),
             },
             default_select: default_select(p.bot_select_type, p.bot_target.as_deref()),
-        }))
+        }
+    }
+}
+
+impl Store {
+    /// The version of process `process_id` a job runs (the activated one, else the latest:
+    /// `runnable_process`), if the organization has the process.
+    pub(crate) async fn runnable(&self, org: OrgId, process_id: &str) -> Result<Option<Runnable>> {
+        match self.runnable_process(org, process_id, None).await {
+            Ok(p) => Ok(Some(p.into())),
+            Err(crate::Error::Domain(sluice_domain::Error::NotFound(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// [`Store::runnable`] with the checks of `user`'s job request for `select` (see
+    /// `runnable_checked`), in one query.
+    pub(crate) async fn runnable_for_job(
+        &self,
+        org: OrgId,
+        process_id: &str,
+        user: &User,
+        select: Option<&BotSelect>,
+    ) -> Result<Option<(Runnable, JobChecks)>> {
+        Ok(self
+            .runnable_checked(org, process_id, user, select)
+            .await?
+            .map(|(p, checks)| (p.into(), checks)))
     }
 }

@@ -1,10 +1,14 @@
 //! One version of a process: what the job machinery runs (`runnable_process`), and its
 //! execution options (Brity `PUT objects/process/targetBot`).
 
+use super::bots::bot_select_sql;
+use super::jobs::BotSelect;
+use super::object_access::readable_sql;
 use super::projects::user_id;
 use crate::oauth::Principal;
 use crate::{Result, Store};
 use serde_json::{Map, Value};
+use sluice_domain::identity::User;
 use sluice_domain::{Error, OrgId};
 
 /// Everything needed to queue and run one version of a process.
@@ -60,6 +64,19 @@ struct Row {
     bot_select_type: i64,
     bot_target: Option<String>,
     input_expressions: String,
+    #[sqlx(flatten)]
+    checks: JobChecks,
+}
+
+/// What a job request checks besides the version, read with it (see `Store::job_basis`).
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub(crate) struct JobChecks {
+    /// The user holds E over the project.
+    pub may_execute: bool,
+    /// The bots the request names exist.
+    pub bots_known: bool,
+    /// The user may send jobs to them.
+    pub bots_usable: bool,
 }
 
 /// Execution options of one process version (targetBot).
@@ -89,23 +106,81 @@ impl Store {
         process_id: &str,
         version: Option<&str>,
     ) -> Result<RunnableProcess> {
+        Ok(self.load_runnable(org, process_id, version, None).await?.0)
+    }
+
+    /// The version a job of `process_id` runs (as [`Store::runnable_process`] without a
+    /// version) with the checks of `user`'s request to send it to `select` (`None`: the
+    /// version's default, not checked here), in one query; `None` without such a process.
+    pub(crate) async fn runnable_checked(
+        &self,
+        org: OrgId,
+        process_id: &str,
+        user: &User,
+        select: Option<&BotSelect>,
+    ) -> Result<Option<(RunnableProcess, JobChecks)>> {
+        match self
+            .load_runnable(org, process_id, None, Some((user, select)))
+            .await
+        {
+            Ok(found) => Ok(Some(found)),
+            Err(crate::Error::Domain(Error::NotFound(_))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn load_runnable(
+        &self,
+        org: OrgId,
+        process_id: &str,
+        version: Option<&str>,
+        checks: Option<(&User, Option<&BotSelect>)>,
+    ) -> Result<(RunnableProcess, JobChecks)> {
+        // Parameters: $1 org, $2 process, $3 version, then for the checks $4 user, $5
+        // administrator, $6 the bot group's or bot's id.
+        let checks_sql = match checks {
+            None => "FALSE AS may_execute, FALSE AS bots_known, FALSE AS bots_usable".into(),
+            Some((_, select)) => {
+                let (known, usable) = match select {
+                    Some(s) => bot_select_sql(s, "$1", "$4", "$5", "$6"),
+                    None => ("TRUE".into(), "TRUE".into()),
+                };
+                format!(
+                    "{} AS may_execute, {known} AS bots_known, {usable} AS bots_usable",
+                    readable_sql(4, 5, 'E')
+                )
+            }
+        };
+        let sql = format!(
+            "SELECT p.id AS process_id, v.version, p.name, o.id AS project_id, \
+             o.name AS project_name, o.status AS project_status, pv.is_activated, \
+             o.activated_version, p.latest_version, v.entry, v.inputs, v.outputs, \
+             v.credentials, v.timeout_secs, v.work_type, v.package_id, \
+             pk.sha256 AS package_sha256, v.bot_select_type, v.bot_target, v.input_expressions, \
+             {checks_sql} \
+             FROM rpa_processes p JOIN rpa_projects o ON o.id = p.project_id \
+             JOIN rpa_process_versions v ON v.process_id = p.id \
+             JOIN rpa_project_versions pv ON pv.project_id = o.id AND pv.version = v.version \
+             JOIN rpa_packages pk ON pk.id = v.package_id \
+             WHERE p.org_id = $1 AND p.id = $2 AND (v.version = $3 OR ($3 IS NULL AND \
+             (v.version = p.latest_version OR v.version = o.activated_version)))"
+        );
         let rows: Vec<Row> = read!(self, |db| {
-            sqlx::query_as(
-                "SELECT p.id AS process_id, v.version, p.name, o.id AS project_id, \
-                 o.name AS project_name, o.status AS project_status, pv.is_activated, \
-                 o.activated_version, p.latest_version, v.entry, v.inputs, v.outputs, \
-                 v.credentials, v.timeout_secs, v.work_type, v.package_id, \
-                 pk.sha256 AS package_sha256, v.bot_select_type, v.bot_target, v.input_expressions \
-                 FROM rpa_processes p JOIN rpa_projects o ON o.id = p.project_id \
-                 JOIN rpa_process_versions v ON v.process_id = p.id \
-                 JOIN rpa_project_versions pv ON pv.project_id = o.id AND pv.version = v.version \
-                 JOIN rpa_packages pk ON pk.id = v.package_id \
-                 WHERE p.org_id = $1 AND p.id = $2 AND (v.version = $3 OR ($3 IS NULL AND \
-                 (v.version = p.latest_version OR v.version = o.activated_version)))",
-            )
-            .bind(org.0)
-            .bind(process_id)
-            .bind(version)
+            let q = sqlx::query_as(&sql)
+                .bind(org.0)
+                .bind(process_id)
+                .bind(version);
+            match checks {
+                None => q,
+                Some((user, select)) => {
+                    let q = q.bind(user.id.0).bind(user.is_admin);
+                    match select {
+                        Some(BotSelect::Group(g)) => q.bind(*g),
+                        Some(BotSelect::Bot(b)) => q.bind(b.clone()),
+                        Some(BotSelect::All) | None => q,
+                    }
+                }
+            }
             .fetch_all(db)
             .await?
         });
@@ -133,7 +208,8 @@ impl Store {
             )
             .into());
         };
-        Ok(RunnableProcess {
+        let checks = r.checks;
+        let runnable = RunnableProcess {
             process_id: r.process_id,
             version: r.version,
             name: r.name,
@@ -152,7 +228,8 @@ impl Store {
             bot_select_type: r.bot_select_type,
             bot_target: r.bot_target,
             input_expressions: json(&r.input_expressions, Value::Object(Map::new())),
-        })
+        };
+        Ok((runnable, checks))
     }
 
     /// Sets a process version's default bot selection and input expressions (U authority

@@ -83,6 +83,12 @@ impl Signal {
     }
 }
 
+/// The SQL call (PostgreSQL) that sends `signal` to the other instances when the
+/// statement's transaction commits, for single statements that need no transaction.
+pub(crate) fn notify_sql(signal: Signal) -> String {
+    format!("pg_notify('{CHANNEL}', '{}')", signal.payload())
+}
+
 /// In-memory state of the job machinery, one per `Store`.
 #[derive(Default)]
 pub(crate) struct Runtime {

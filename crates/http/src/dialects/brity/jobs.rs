@@ -52,9 +52,19 @@ async fn job_user(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let given = in_body.filter(|v| !v.trim().is_empty()).or(in_header);
-    let acting = acting_user(app, caller, given.as_deref())
-        .await
-        .map_err(as_fail)?;
+    // The same credential in both places (the usual call) is looked up once.
+    let same = given.as_deref().map(str::trim)
+        == headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim);
+    let acting = if same && caller.user.is_some() {
+        caller
+    } else {
+        acting_user(app, caller, given.as_deref())
+            .await
+            .map_err(as_fail)?
+    };
     if acting.user.is_none() {
         return Err(bad(
             "userAuthentication is required: the user the job runs for.",
