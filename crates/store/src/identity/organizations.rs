@@ -118,6 +118,23 @@ impl Store {
     pub async fn organization_by_api_key(&self, api_key: &str) -> Result<Option<Organization>> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE api_key_hash = $1");
         let hash = secrets::hash_key(api_key);
+        // Every OmniBPM request asks this: on SQLite it is read on the request's thread
+        // (`crate::inline`), sparing two hand-offs to sqlx's threads and the pool's ping.
+        if let Some(reads) = self.inline() {
+            return reads.run(|c| {
+                crate::inline::first(c, &sql, &[&hash], |r| {
+                    Ok(Organization {
+                        id: OrgId(r.get(0)?),
+                        name: r.get(1)?,
+                        abbr: r.get(2)?,
+                        is_active: r.get(3)?,
+                        is_system: r.get(4)?,
+                        client_extra: r.get(5)?,
+                        created_at: crate::inline::time_req(r, 6)?,
+                    })
+                })
+            });
+        }
         let row: Option<OrgRow> = read!(self, |db| {
             sqlx::query_as(&sql).bind(&hash).fetch_optional(db).await?
         });
