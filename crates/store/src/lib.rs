@@ -19,6 +19,7 @@ pub mod questetra;
 pub mod rpa;
 pub mod sealed;
 pub mod secrets;
+pub mod ttl_cache;
 pub mod workflows;
 
 pub use db::{Durability, StoreOptions};
@@ -42,7 +43,15 @@ pub struct Store {
     rpa_runtime: std::sync::Arc<rpa::runtime::Runtime>,
     /// The time schedulers go by (manual in tests).
     clock: std::sync::Arc<clock::Clock>,
+    /// Organizations by the hash of their API key, for [`ORG_KEY_TTL`] (every OmniBPM
+    /// request names its organization by key).
+    org_keys: std::sync::Arc<ttl_cache::TtlCache<sluice_domain::identity::Organization>>,
 }
+
+/// How long an organization found by its API key is remembered: a change made by another
+/// instance (deactivation, rename, deletion) shows at most this long after; this instance's
+/// own changes clear the cache.
+pub const ORG_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Store {
     /// The clock the schedulers go by; tests set it by hand.
@@ -63,6 +72,7 @@ impl Store {
             verified: Default::default(),
             rpa_runtime: Default::default(),
             clock: Default::default(),
+            org_keys: std::sync::Arc::new(ttl_cache::TtlCache::new(ORG_KEY_TTL, 10_000)),
         };
         store.migrate().await?;
         Ok(store)

@@ -18,9 +18,9 @@ use axum::http::{header, request::Parts};
 use sluice_store::oauth::Principal;
 use sluice_store::rpa::queue_job_tokens::is_job_token;
 use sluice_store::secrets::hash_key;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use sluice_store::ttl_cache::TtlCache;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// How long a resolved caller is remembered.
 const CALLER_TTL: Duration = Duration::from_secs(1);
@@ -40,45 +40,22 @@ fn job_token(parts: &Parts) -> Option<&str> {
 
 /// Callers resolved within [`CALLER_TTL`], by the SHA-256 of their credential headers (the
 /// tokens themselves are not kept).
-#[derive(Default)]
-struct Callers(Mutex<HashMap<String, (Instant, Principal)>>);
-
-fn callers() -> &'static Callers {
-    static CALLERS: OnceLock<Callers> = OnceLock::new();
-    CALLERS.get_or_init(Callers::default)
+fn callers() -> &'static TtlCache<Principal> {
+    static CALLERS: OnceLock<TtlCache<Principal>> = OnceLock::new();
+    CALLERS.get_or_init(|| TtlCache::new(CALLER_TTL, MAX_CALLERS))
 }
 
-impl Callers {
-    /// The key of a request's credentials; `None` without an `Authorization` header.
-    fn key(parts: &Parts) -> Option<String> {
-        let value = |name| {
-            parts
-                .headers
-                .get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let auth = value(header::AUTHORIZATION.as_str())?;
-        let user = value(USER_AUTHENTICATION).unwrap_or_default();
-        Some(hash_key(&format!("{auth}\n{user}")))
-    }
-
-    fn get(&self, key: &str) -> Option<Principal> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .filter(|(at, _)| at.elapsed() < CALLER_TTL)
-            .map(|(_, p)| p.clone())
-    }
-
-    fn put(&self, key: String, caller: &Principal) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_CALLERS {
-            map.retain(|_, (at, _)| at.elapsed() < CALLER_TTL);
-            if map.len() >= MAX_CALLERS {
-                map.clear();
-            }
-        }
-        map.insert(key, (Instant::now(), caller.clone()));
-    }
+/// The cache key of a request's credentials; `None` without an `Authorization` header.
+fn callers_key(parts: &Parts) -> Option<String> {
+    let value = |name| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let auth = value(header::AUTHORIZATION.as_str())?;
+    let user = value(USER_AUTHENTICATION).unwrap_or_default();
+    Some(hash_key(&format!("{auth}\n{user}")))
 }
 
 impl FromRequestParts<AppState> for QueueCaller {
@@ -89,13 +66,13 @@ impl FromRequestParts<AppState> for QueueCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(token) = job_token(parts) else {
-            let key = Callers::key(parts);
+            let key = callers_key(parts);
             if let Some(caller) = key.as_deref().and_then(|k| callers().get(k)) {
                 return Ok(QueueCaller(caller));
             }
             let Caller(caller) = Caller::from_request_parts(parts, state).await?;
             if let Some(key) = key {
-                callers().put(key, &caller);
+                callers().put(key, caller.clone());
             }
             return Ok(QueueCaller(caller));
         };
