@@ -13,13 +13,17 @@ use sluice_domain::OrgId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-/// Numbers reserved at a time on PostgreSQL.
-const BLOCK: i64 = 32;
+/// Numbers reserved at a time on PostgreSQL (one reservation per this many creates).
+const BLOCK: i64 = 128;
 
 /// Reserved, unused numbers: (organization, day) to (next, last).
 #[derive(Default)]
 pub(crate) struct SerialBlocks {
     blocks: Mutex<HashMap<(i64, String), (i64, i64)>>,
+    /// Held while a block is reserved: the creates that find the block used up at the same
+    /// moment wait for that one reservation instead of each reserving (and queueing on the
+    /// counter row, one commit after another, which made the slowest creates' latency).
+    refill: tokio::sync::Mutex<()>,
 }
 
 impl SerialBlocks {
@@ -69,6 +73,10 @@ impl Store {
             crate::db::Backend::Postgres(pool) => pool,
         };
         let key = (org.0, day(now));
+        if let Some(n) = self.serials.take(&key) {
+            return Ok(Some(format(&key.1, n)));
+        }
+        let _refill = self.serials.refill.lock().await;
         if let Some(n) = self.serials.take(&key) {
             return Ok(Some(format(&key.1, n)));
         }
