@@ -1356,3 +1356,26 @@ both! {
         assert_eq!(created, get(&app, &org, id, clerk).await);
     }
 }
+
+both! {
+    async fn nested_users_show_their_department_with_its_parent_and_their_rank(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let audit = co.department(&app, "Audit", co.dept("MIS Department")).await;
+        let alice = co.user_at(&app, "alice", audit, co.rank("Specialist"), json!({})).await;
+        let boss = co.user(&app, "boss", "MIS Department", "Manager").await;
+        co.set_head(&app, audit, boss).await;
+        let (wf, _) = one_step(&app, org, "Leave").await;
+        let created = create(&app, org, wf, alice, "T").await;
+        let id = created["__id__"].as_i64().unwrap();
+        // The answer of create and of get alike (both read only these users' units).
+        for doc in [created, get(&app, org, id, alice).await] {
+            let c = &doc["creator"];
+            assert_eq!(c["department_name"], "Audit", "{c}");
+            assert_eq!(c["department"]["parent_department_name"], "MIS Department", "{c}");
+            assert_eq!(c["department"]["department_head"]["__id__"], boss, "{c}");
+            assert_eq!(c["rank_name"], "Specialist", "{c}");
+            assert_eq!(c["rank"]["__id__"], co.rank("Specialist"), "{c}");
+        }
+    }
+}

@@ -6,6 +6,7 @@ use super::inline;
 use super::lookups::lookup;
 use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
 use super::{check_actor, Actor, DocumentView};
+use crate::identity::users_units::units_of_users;
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -13,6 +14,7 @@ use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKi
 use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind};
 use sluice_domain::{CcId, DocId, Error, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 /// A document to create.
 #[derive(Debug, Clone)]
@@ -20,15 +22,6 @@ pub struct NewDocument {
     pub workflow: WorkflowId,
     pub actor: Actor,
     pub title: String,
-}
-
-/// Stands for the store in `load_case!` when the row is read without a lock.
-pub(crate) struct Unlocked;
-
-impl Unlocked {
-    fn row_lock(&self) -> &'static str {
-        ""
-    }
 }
 
 /// Longest title and comment.
@@ -100,16 +93,81 @@ macro_rules! load_case {
     }};
 }
 
+/// [`load_case!`] and [`check_actor!`] in one round trip (PostgreSQL's submit): the
+/// actor's two users ride along the document row as scalar subqueries. A missing document
+/// asks `check_actor!` again, so an unknown or inactive actor is still reported first.
+macro_rules! load_case_checked {
+    ($conn:expr, $org:expr, $doc:expr, $actor:expr) => {{
+        use sqlx::{FromRow, Row};
+        let actor: Actor = $actor;
+        let sql = format!(
+            "SELECT {DOC_COLUMNS}, \
+             (SELECT is_active FROM users WHERE org_id = $1 AND id = $3) AS actor_user_active, \
+             (SELECT is_active FROM users WHERE org_id = $1 AND id = $4) AS actor_delegate_active \
+             FROM documents WHERE org_id = $1 AND id = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind($org.0)
+            .bind($doc.0)
+            .bind(actor.user.0)
+            .bind(actor.delegate.0)
+            .fetch_optional(&mut *$conn)
+            .await?;
+        let Some(row) = row else {
+            check_actor!($conn, $org, actor);
+            return Err(Error::not_found("Document", $doc).into());
+        };
+        let mut users = Vec::new();
+        for (id, column) in [
+            (actor.user, "actor_user_active"),
+            (actor.delegate, "actor_delegate_active"),
+        ] {
+            if let Some(active) = row.try_get::<Option<bool>, _>(column)? {
+                users.push((id.0, active));
+            }
+        }
+        super::actor_found(&users, actor)?;
+        let row = DocRow::from_row(&row)?;
+        let ccs: Vec<CcRow> = if row.cc_count == 0 {
+            Vec::new()
+        } else {
+            sqlx::query_as(&format!(
+                "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
+            ))
+            .bind($doc.0)
+            .fetch_all(&mut *$conn)
+            .await?
+        };
+        let ccs: Vec<CcRecord> = ccs.into_iter().map(CcRecord::from).collect();
+        row.into_record(ccs.iter().map(CcRecord::state).collect())?
+    }};
+}
+
 /// Looks up every responsible-user question the engine has, then settles the case.
 macro_rules! resolve_case {
-    ($tx:expr, $org:expr, $def:expr, $case:expr, $moves:expr, $now:expr) => {{
+    ($tx:expr, $org:expr, $def:expr, $case:expr, $moves:expr, $now:expr) => {
+        resolve_case!($tx, $org, $def, $case, $moves, $now, &[])
+    };
+    // `$active`: users this request has just found active (its actor): a question about
+    // them alone is answered without a round trip (as `users_sql` would: sorted, once each).
+    ($tx:expr, $org:expr, $def:expr, $case:expr, $moves:expr, $now:expr, $active:expr) => {{
+        let active: &[UserId] = $active;
         loop {
             let pending = $case.unresolved(&$def);
             if pending.is_empty() {
                 break;
             }
             for (node, l) in pending {
-                let found = lookup!($tx, $org, l);
+                let found = match l {
+                    sluice_domain::engine::Lookup::Users(mut users)
+                        if users.iter().all(|u| active.contains(u)) =>
+                    {
+                        users.sort();
+                        users.dedup();
+                        sluice_domain::engine::Found::Users(users)
+                    }
+                    l => lookup!($tx, $org, l),
+                };
                 $case.resolve(&$def, node, found, $now, &mut $moves);
             }
         }
@@ -613,11 +671,6 @@ impl Store {
         matches!(self.backend, crate::db::Backend::Postgres(_))
     }
 
-    /// No lock: for reads outside a write transaction (see [`Store::row_lock`]).
-    pub(crate) fn unlocked(&self) -> Unlocked {
-        Unlocked
-    }
-
     /// `FOR UPDATE` on PostgreSQL; SQLite's single writer already serializes.
     pub(crate) fn row_lock(&self) -> &'static str {
         match self.backend {
@@ -665,17 +718,24 @@ impl Store {
         let reserved = self.reserved_serial(org, now).await?;
         // The actor, the permission and the first nodes' responsible users are read before
         // the write transaction, keeping the one SQLite writer busy with writes alone.
+        // PostgreSQL: these reads, the engine's lookups, the write and the users of the
+        // answer share one connection (each acquire costs sqlx's ping on release).
         let (family, user) = (def.workflow.family_id, new.actor.user);
-        let grants = match self.inline() {
-            Some(reads) => reads.run(|c| {
-                inline::check_actor(c, org, new.actor)?;
-                inline::grants(c, org, family, user)
-            })?,
-            None => read!(self, |db| {
-                let mut conn = db.acquire().await?;
-                check_actor!(conn, org, new.actor);
-                grants!(conn, org, family, user)
-            }),
+        let (grants, mut users, mut held) = match &self.backend {
+            crate::db::Backend::Sqlite { inline: reads, .. } => {
+                let grants = reads.run(|c| {
+                    inline::check_actor(c, org, new.actor)?;
+                    inline::grants(c, org, family, user)
+                })?;
+                (grants, HashMap::new(), None)
+            }
+            crate::db::Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let (users, grants) =
+                    super::create_paths::actor_and_grants(&mut conn, org, new.actor, family)
+                        .await?;
+                (grants, users, Some(conn))
+            }
         };
         if !grants.creatable {
             return Err(Error::Forbidden(format!(
@@ -699,8 +759,17 @@ impl Store {
             }
             (case.route, moves) = Route::start_at(&def, at, &case.content, now);
         }
-        self.resolve_case(org, &def, &mut case, &mut moves, now)
-            .await?;
+        match held.as_mut() {
+            Some(conn) => {
+                let conn: &mut sqlx::PgConnection = conn;
+                let actor = [new.actor.user, new.actor.delegate];
+                resolve_case!(conn, org, def, case, moves, now, &actor)
+            }
+            None => {
+                self.resolve_case(org, &def, &mut case, &mut moves, now)
+                    .await?
+            }
+        }
         let mut participants: Vec<UserId> = case.acting_users();
         participants.push(new.actor.user);
         participants.sort();
@@ -719,6 +788,10 @@ impl Store {
         // Without deadlines or service calls to write alongside, SQLite runs the create on
         // this thread and PostgreSQL as one statement (`create_paths`).
         let side_tables = def.has_deadlines() || def.has_service_tasks();
+        if side_tables {
+            // A transaction takes a connection of its own.
+            held = None;
+        }
         let (workflow, serial) = match (&self.backend, &reserved, side_tables) {
             (crate::db::Backend::Sqlite { writer, .. }, _, false) => {
                 super::create_paths::create_inline(
@@ -734,11 +807,15 @@ impl Store {
                 .await?
             }
             (crate::db::Backend::Postgres(pool), Some(serial), false) => {
-                let (workflow, serial) = super::create_paths::create_in_one_statement(
-                    pool, org, &def, &mut case, &insert, serial, now,
+                let mut fresh = None;
+                let conn = match held.as_mut() {
+                    Some(conn) => conn,
+                    None => fresh.insert(pool.acquire().await?),
+                };
+                super::create_paths::create_in_one_statement(
+                    conn, org, &def, &mut case, &insert, serial, now,
                 )
-                .await?;
-                (workflow, serial)
+                .await?
             }
             _ => write_tx!(self, |tx| {
                 let Some(workflow) = version_row!(tx, self, org, def) else {
@@ -759,9 +836,24 @@ impl Store {
             }),
         };
         let log_id = 0; // not read back: log ids are never shown
+                        // The answer shows the participants and the delegate; the actor's rows are at hand.
         let mut ids = participants.clone();
         ids.push(new.actor.delegate);
-        let users = self.users_by_ids(org, &ids).await?;
+        ids.retain(|id| !users.contains_key(id));
+        if !ids.is_empty() {
+            users.extend(match held.as_mut() {
+                Some(conn) => super::reads::users_by_ids_on(conn, org, &ids).await?,
+                None => self.users_by_ids(org, &ids).await?,
+            });
+        }
+        let (departments, ranks) = match held.as_mut() {
+            Some(conn) => {
+                let conn: &mut sqlx::PgConnection = conn;
+                units_of_users!(conn, org, users.values())
+            }
+            None => self.units_of_users(org, users.values()).await?,
+        };
+        drop(held);
         let logs = vec![super::LogRecord {
             id: log_id,
             doc_id: case.id,
@@ -792,6 +884,8 @@ impl Store {
             viewer: new.actor.user,
             grants,
             participants,
+            departments,
+            ranks,
         })
     }
 
@@ -813,27 +907,43 @@ impl Store {
         // snapshot read outside the write transaction, and the write only checks that the
         // version is still that one (`persist_case!`: else "Outdated Document Version").
         // This keeps the one SQLite writer busy with writes alone.
-        let (record, _) = match self.inline() {
-            Some(reads) => reads.run(|c| {
-                inline::check_actor(c, org, actor)?;
-                inline::load_case(c, org, doc)
-            })?,
-            None => read!(self, |db| {
-                let mut conn = db.acquire().await?;
-                check_actor!(conn, org, actor);
-                load_case!(conn, self.unlocked(), org, doc)
-            }),
+        // PostgreSQL: the reads, the engine's lookups and the write share one connection
+        // (each acquire costs a round trip: sqlx pings a connection as it is released).
+        let (record, mut held) = match &self.backend {
+            crate::db::Backend::Sqlite { inline: reads, .. } => {
+                let (record, _) = reads.run(|c| {
+                    inline::check_actor(c, org, actor)?;
+                    inline::load_case(c, org, doc)
+                })?;
+                (record, None)
+            }
+            crate::db::Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let record = load_case_checked!(conn, org, doc, actor);
+                (record, Some(conn))
+            }
         };
         let mut case = record.case;
         if case.version != expected_version {
             return Err(Error::Outdated.into());
         }
-        let def = self.definition(org, case.workflow_id).await?;
+        let def = self
+            .definition_holding(org, case.workflow_id, &mut held)
+            .await?;
         let before = case.clone();
         let outcome = case.submit(&def, actor.user, values, now)?;
         let mut moves = Moves::default();
-        self.resolve_case(org, &def, &mut case, &mut moves, now)
-            .await?;
+        match held.as_mut() {
+            Some(conn) => {
+                let conn: &mut sqlx::PgConnection = conn;
+                let actor = [actor.user, actor.delegate];
+                resolve_case!(conn, org, def, case, moves, now, &actor)
+            }
+            None => {
+                self.resolve_case(org, &def, &mut case, &mut moves, now)
+                    .await?
+            }
+        }
         let changes = participant_changes(&before, &case, vec![(actor.user, true)]);
         let versions = case.content != before.content;
         let postgres = self.is_postgres();
@@ -875,7 +985,11 @@ impl Store {
         match (&self.backend, side_tables) {
             (crate::db::Backend::Postgres(pool), false) => {
                 let q = bind_submit!(sqlx::query_scalar::<_, i64>(&sql));
-                if q.fetch_one(pool).await? == 0 {
+                let written = match held.as_mut() {
+                    Some(conn) => q.fetch_one(&mut **conn).await?,
+                    None => q.fetch_one(pool).await?,
+                };
+                if written == 0 {
                     return Err(Error::Outdated.into());
                 }
                 return Ok((case.version, completed));
@@ -914,6 +1028,8 @@ impl Store {
             }
             _ => {}
         }
+        // A transaction takes a connection of its own.
+        drop(held);
         write_tx!(self, |tx| {
             let q = bind_submit!(sqlx::query(&sql));
             // PostgreSQL answers how many document rows it wrote; SQLite how many rows all

@@ -5,14 +5,18 @@
 //! `insert_case!` writes; the API tests run every create through them.
 
 use super::commands::{create_statements_sqlite, NewCase};
+use super::Actor;
 use crate::group_commit::Writer;
+use crate::identity::{UserRow, USER_COLUMNS};
 use crate::inline::{execute_all, first, sql_time};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sluice_domain::engine::{Case, Definition};
-use sluice_domain::workflow::{check_can_create_documents, Workflow};
-use sluice_domain::{DocId, Error, FamilyId, OrgId};
-use sqlx::PgPool;
+use sluice_domain::identity::User;
+use sluice_domain::workflow::{check_can_create_documents, Grants, Workflow};
+use sluice_domain::{DocId, Error, FamilyId, OrgId, UserId};
+use sqlx::PgConnection;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The version's family, state and name (`version_row!`, which adds PostgreSQL's shared
@@ -134,7 +138,7 @@ pub(super) async fn create_inline(
 /// PostgreSQL: the whole create as one statement with the reserved `serial`. Sets the
 /// case's id.
 pub(super) async fn create_in_one_statement(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     org: OrgId,
     def: &Definition,
     case: &mut Case,
@@ -161,7 +165,7 @@ pub(super) async fn create_in_one_statement(
     for (user, acting, read) in &new.participants {
         q = q.bind(user.0).bind(*acting).bind(*read);
     }
-    let row = q.fetch_optional(pool).await?;
+    let row = q.fetch_optional(conn).await?;
     let id = row.as_ref().and_then(|r| r.4);
     let workflow = creating_in(def, row.map(|r| (r.0, r.1, r.2, r.3)))?;
     let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
@@ -213,4 +217,54 @@ fn create_statement_postgres(participants: usize, versions: bool) -> String {
          LEFT JOIN d ON TRUE",
         ctes.join(", ")
     )
+}
+
+/// The creator's permissions on family `$4` (user `$2` of organization `$1`), folded like
+/// `GRANTS_SQL`; one row whatever matches.
+const CREATOR_GRANTS: &str = concat!(
+    "SELECT bool_or(p.is_creatable) AS creatable, bool_or(p.is_visible) AS visible, ",
+    "bool_or(p.is_revokable) AS revokable, bool_or(p.is_revivable) AS revivable ",
+    "FROM workflow_permissions p JOIN users u ON u.id = $2 AND u.org_id = $1 ",
+    "WHERE p.family_id = $4 AND ",
+    super::access::subject_matches!("p")
+);
+
+/// PostgreSQL create's first read, one statement: the actor's users (`check_actor!`'s
+/// question, with the whole rows the answer shows) and the creator's permissions.
+pub(super) async fn actor_and_grants(
+    conn: &mut PgConnection,
+    org: OrgId,
+    actor: Actor,
+    family: FamilyId,
+) -> Result<(HashMap<UserId, User>, Grants)> {
+    use sqlx::{FromRow, Row};
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, g.creatable, g.visible, g.revokable, g.revivable \
+         FROM users, ({CREATOR_GRANTS}) g WHERE org_id = $1 AND id IN ($2, $3)"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(actor.user.0)
+        .bind(actor.delegate.0)
+        .bind(family.0)
+        .fetch_all(conn)
+        .await?;
+    let mut users = HashMap::new();
+    let mut grants = Grants::default();
+    for row in &rows {
+        let flag = |column: &str| -> Result<bool> {
+            Ok(row.try_get::<Option<bool>, _>(column)?.unwrap_or(false))
+        };
+        grants = Grants {
+            creatable: flag("creatable")?,
+            visible: flag("visible")?,
+            revokable: flag("revokable")?,
+            revivable: flag("revivable")?,
+        };
+        let user = User::from(UserRow::from_row(row)?);
+        users.insert(user.id, user);
+    }
+    let found: Vec<(i64, bool)> = users.values().map(|u| (u.id.0, u.is_active)).collect();
+    super::actor_found(&found, actor)?;
+    Ok((users, grants))
 }

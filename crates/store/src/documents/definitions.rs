@@ -34,11 +34,7 @@ impl Store {
     /// The nodes and fields of a workflow version. The `workflow` inside is as it was when
     /// first loaded: read the row itself for its name and active flag.
     pub async fn definition(&self, org: OrgId, id: WorkflowId) -> Result<Arc<Definition>> {
-        if let Some(def) = self
-            .definitions
-            .get(id)
-            .filter(|d| d.workflow.org_id == org)
-        {
+        if let Some(def) = self.cached_definition(org, id) {
             return Ok(def);
         }
         let (workflow, fields, nodes) = tokio::try_join!(
@@ -49,6 +45,36 @@ impl Store {
         let def = Arc::new(Definition::new(workflow, fields, nodes));
         if def.workflow.is_complete {
             self.definitions.put(def.clone());
+        }
+        Ok(def)
+    }
+
+    fn cached_definition(&self, org: OrgId, id: WorkflowId) -> Option<Arc<Definition>> {
+        self.definitions
+            .get(id)
+            .filter(|d| d.workflow.org_id == org)
+    }
+
+    /// [`Store::definition`] for a request that holds PostgreSQL connection `held`. Loading
+    /// a definition takes connections of its own, so on a cache miss `held` goes back to the
+    /// pool meanwhile: requests each holding one connection while waiting for more could
+    /// starve the pool.
+    pub(super) async fn definition_holding(
+        &self,
+        org: OrgId,
+        id: WorkflowId,
+        held: &mut Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    ) -> Result<Arc<Definition>> {
+        if let Some(def) = self.cached_definition(org, id) {
+            return Ok(def);
+        }
+        let Some(conn) = held.take() else {
+            return self.definition(org, id).await;
+        };
+        drop(conn);
+        let def = self.definition(org, id).await?;
+        if let crate::db::Backend::Postgres(pool) = &self.backend {
+            *held = Some(pool.acquire().await?);
         }
         Ok(def)
     }

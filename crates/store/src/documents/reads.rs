@@ -6,11 +6,12 @@ use super::records::{
     CcRecord, CcRow, DocRow, DocumentRecord, DocumentSummary, LogRecord, LogRow, SignatureRecord,
     SignatureRow, CC_COLUMNS, DOC_COLUMNS, SIGNATURE_COLUMNS,
 };
+use crate::identity::users_units::units_of_users;
 use crate::identity::{placeholders, UserRow, USER_COLUMNS};
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use sluice_domain::engine::{Definition, Status};
-use sluice_domain::identity::User;
+use sluice_domain::identity::{Department, Rank, User};
 use sluice_domain::workflow::{FieldContent, Grants, Workflow};
 use sluice_domain::{DocId, Error, OrgId, UserId};
 use std::collections::{BTreeSet, HashMap};
@@ -35,6 +36,10 @@ pub struct DocumentView {
     pub shown_content: FieldContent,
     /// Users who may read the document as participants.
     pub participants: Vec<UserId>,
+    /// The departments of `users` (with their parents) and their ranks, which nested user
+    /// representations show.
+    pub departments: Vec<Department>,
+    pub ranks: Vec<Rank>,
 }
 
 /// `document/list`'s filters: the flags are alternatives (OR), the rest narrow (AND).
@@ -71,6 +76,15 @@ macro_rules! users_by_id {
         }
         map
     }};
+}
+
+/// [`Store::users_by_ids`] on a PostgreSQL connection the caller holds.
+pub(super) async fn users_by_ids_on(
+    conn: &mut sqlx::PgConnection,
+    org: OrgId,
+    ids: &[UserId],
+) -> Result<HashMap<UserId, User>> {
+    Ok(users_by_id!(conn, org, ids.to_vec()))
 }
 
 /// A document's signatures, oldest first.
@@ -212,12 +226,14 @@ impl Store {
                 ids.insert(l.delegated_user_id);
             }
             let users = users_by_id!(conn, org, ids.into_iter().collect());
+            let units = units_of_users!(conn, org, users.values());
             (
                 record,
                 signatures,
                 ccs,
                 logs,
                 users,
+                units,
                 g,
                 shown_version,
                 shown_content,
@@ -231,6 +247,7 @@ impl Store {
             ccs,
             logs,
             users,
+            (departments, ranks),
             grants,
             shown_version,
             shown_content,
@@ -267,6 +284,8 @@ impl Store {
             shown_version,
             shown_content,
             participants: participants.into_iter().map(UserId).collect(),
+            departments,
+            ranks,
         })
     }
 

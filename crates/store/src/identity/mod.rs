@@ -20,6 +20,7 @@ mod units;
 mod user_query;
 mod users;
 mod users_by_role;
+pub(crate) mod users_units;
 
 pub use authorities::{AuthorityGrant, AuthorityHolder};
 pub use bonita_sessions::{BonitaSession, NewBonitaSession, SESSION_IDLE};

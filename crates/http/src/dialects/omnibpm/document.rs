@@ -1,9 +1,9 @@
 //! `document/*`: creating, signing, rejecting, cancelling, revoking, reading, listing,
 //! assigning and logging documents (cases).
 
-use super::directory;
 use super::render::{datetime, Dir};
 use super::render_document::{self as out, People};
+use super::units_of;
 use super::wire::{ok, ok_with, OmniError, OmniResult, OrgCall, Ref};
 use crate::AppState;
 use axum::extract::State;
@@ -77,8 +77,7 @@ pub(super) async fn reply_document(
         .store
         .document_view(call.org.id, doc, viewer, version)
         .await?;
-    let (depts, ranks) = directory(app, &call.org).await?;
-    let dir = Dir::new(&call.org, &depts, &ranks);
+    let dir = Dir::new(&call.org, &view.departments, &view.ranks);
     ok_with("document", out::document(&dir, &view))
 }
 
@@ -104,8 +103,7 @@ pub(super) async fn create(State(app): State<AppState>, call: OrgCall) -> OmniRe
             },
         )
         .await?;
-    let (depts, ranks) = directory(&app, &call.org).await?;
-    let dir = Dir::new(&call.org, &depts, &ranks);
+    let dir = Dir::new(&call.org, &view.departments, &view.ranks);
     ok_with("document", out::document(&dir, &view))
 }
 
@@ -261,7 +259,7 @@ pub(super) async fn assign_agent(State(app): State<AppState>, call: OrgCall) -> 
 pub(super) async fn log(State(app): State<AppState>, call: OrgCall) -> OmniResult {
     let doc = DocIn::read(&call)?.id()?;
     let (logs, sigs, users) = app.store.document_log(call.org.id, doc).await?;
-    let (depts, ranks) = directory(&app, &call.org).await?;
+    let (depts, ranks) = units_of(&app, &call.org, users.values()).await?;
     let dir = Dir::new(&call.org, &depts, &ranks);
     let people = People {
         dir: &dir,

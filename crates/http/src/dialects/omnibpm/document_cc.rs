@@ -1,9 +1,9 @@
 //! `document/cc/*`: CCs (carbon copies) of a document, their targets and their replies.
 
-use super::directory;
 use super::document::reply_document;
 use super::render::{self, Dir};
 use super::render_document::{self as out, People};
+use super::units_of;
 use super::wire::{ok_with, OmniError, OmniResult, OrgCall, Ref};
 use crate::AppState;
 use axum::extract::State;
@@ -44,7 +44,7 @@ pub(super) async fn list_target(State(app): State<AppState>, call: OrgCall) -> O
     let doc = DocId(id_of(&call, "document", "Document")?);
     let user = UserId(id_of(&call, "user", "UserProfile")?);
     let users = app.store.cc_targets(call.org.id, doc, user).await?;
-    let (depts, ranks) = directory(&app, &call.org).await?;
+    let (depts, ranks) = units_of(&app, &call.org, &users).await?;
     let dir = Dir::new(&call.org, &depts, &ranks);
     let out: Vec<_> = users.iter().map(|u| render::user(&dir, u)).collect();
     ok_with("users", out)
@@ -60,12 +60,12 @@ pub(super) async fn reply(State(app): State<AppState>, call: OrgCall) -> OmniRes
         .store
         .reply_cc(call.org.id, doc, actor, cc, &comment)
         .await?;
-    let (depts, ranks) = directory(&app, &call.org).await?;
-    let dir = Dir::new(&call.org, &depts, &ranks);
     let users: HashMap<UserId, _> = app
         .store
         .users_by_ids(call.org.id, &[record.from_user_id, record.to_user_id])
         .await?;
+    let (depts, ranks) = units_of(&app, &call.org, users.values()).await?;
+    let dir = Dir::new(&call.org, &depts, &ranks);
     let people = People {
         dir: &dir,
         users: &users,

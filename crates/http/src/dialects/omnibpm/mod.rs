@@ -129,6 +129,15 @@ async fn method_not_allowed() -> OmniError {
     )
 }
 
+/// The departments and ranks that nested user representations of `users` refer to.
+async fn units_of<'a>(
+    app: &AppState,
+    org: &Organization,
+    users: impl IntoIterator<Item = &'a sluice_domain::identity::User>,
+) -> Result<(Vec<Department>, Vec<Rank>), OmniError> {
+    Ok(app.store.units_of_users(org.id, users).await?)
+}
+
 /// The departments and ranks that nested representations of the organization refer to.
 async fn directory(
     app: &AppState,
