@@ -37,9 +37,10 @@ pub struct ServeArgs {
     /// the last writes may be lost on a power loss.
     #[arg(long, env = "SLUICE_DURABILITY", value_enum, default_value_t = DurabilityArg::Full)]
     pub durability: DurabilityArg,
-    /// Most database connections to open.
-    #[arg(long, env = "SLUICE_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
-    pub database_max_connections: u32,
+    /// Most database connections to open [default: 16 SQLite readers; PostgreSQL twice
+    /// the CPUs plus two, from 4 to 16].
+    #[arg(long, env = "SLUICE_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<u32>,
     /// Log format.
     #[arg(long, env = "SLUICE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

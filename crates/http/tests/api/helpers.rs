@@ -80,7 +80,7 @@ impl TestApp {
         deadline_worker: bool,
     ) -> Self {
         let mut options = StoreOptions::new(database_url.clone());
-        options.max_connections = 4;
+        options.max_connections = Some(4);
         let store = Store::connect(&options).await.expect("store");
         let boot = store
             .bootstrap(&BootstrapOptions {
