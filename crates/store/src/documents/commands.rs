@@ -14,7 +14,6 @@ use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKi
 use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind};
 use sluice_domain::{CcId, DocId, Error, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
-use std::collections::HashMap;
 
 /// A document to create.
 #[derive(Debug, Clone)]
@@ -721,20 +720,19 @@ impl Store {
         // PostgreSQL: these reads, the engine's lookups, the write and the users of the
         // answer share one connection (each acquire costs sqlx's ping on release).
         let (family, user) = (def.workflow.family_id, new.actor.user);
-        let (grants, mut users, mut held) = match &self.backend {
+        let (grants, mut known, mut held) = match &self.backend {
             crate::db::Backend::Sqlite { inline: reads, .. } => {
                 let grants = reads.run(|c| {
                     inline::check_actor(c, org, new.actor)?;
                     inline::grants(c, org, family, user)
                 })?;
-                (grants, HashMap::new(), None)
+                (grants, None, None)
             }
             crate::db::Backend::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
-                let (users, grants) =
-                    super::create_paths::actor_and_grants(&mut conn, org, new.actor, family)
-                        .await?;
-                (grants, users, Some(conn))
+                let read =
+                    super::create_paths::actor_read(&mut conn, org, new.actor, family).await?;
+                (read.grants, Some(read), Some(conn))
             }
         };
         if !grants.creatable {
@@ -836,22 +834,25 @@ impl Store {
             }),
         };
         let log_id = 0; // not read back: log ids are never shown
-                        // The answer shows the participants and the delegate; the actor's rows are at hand.
+                        // The answer shows the participants and the delegate, with their departments and
+                        // ranks; PostgreSQL's first read brought the actor's (often all of them).
         let mut ids = participants.clone();
         ids.push(new.actor.delegate);
-        ids.retain(|id| !users.contains_key(id));
-        if !ids.is_empty() {
-            users.extend(match held.as_mut() {
-                Some(conn) => super::reads::users_by_ids_on(conn, org, &ids).await?,
-                None => self.users_by_ids(org, &ids).await?,
-            });
-        }
-        let (departments, ranks) = match held.as_mut() {
-            Some(conn) => {
-                let conn: &mut sqlx::PgConnection = conn;
-                units_of_users!(conn, org, users.values())
+        let (users, departments, ranks) = match (known.take(), held.as_mut()) {
+            (Some(read), _) if ids.iter().all(|id| read.users.contains_key(id)) => {
+                (read.users, read.departments, read.ranks)
             }
-            None => self.units_of_users(org, users.values()).await?,
+            (_, Some(conn)) => {
+                let conn: &mut sqlx::PgConnection = conn;
+                let users = super::reads::users_by_ids_on(conn, org, &ids).await?;
+                let (departments, ranks) = units_of_users!(conn, org, users.values());
+                (users, departments, ranks)
+            }
+            (_, None) => {
+                let users = self.users_by_ids(org, &ids).await?;
+                let (departments, ranks) = self.units_of_users(org, users.values()).await?;
+                (users, departments, ranks)
+            }
         };
         drop(held);
         let logs = vec![super::LogRecord {

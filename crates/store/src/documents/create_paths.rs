@@ -7,12 +7,13 @@
 use super::commands::{create_statements_sqlite, NewCase};
 use super::Actor;
 use crate::group_commit::Writer;
-use crate::identity::{UserRow, USER_COLUMNS};
+use crate::identity::users_units::unit_row;
+use crate::identity::{UserRow, DEPT_SELECT, USER_COLUMNS};
 use crate::inline::{execute_all, first, sql_time};
 use crate::Result;
 use chrono::{DateTime, Utc};
 use sluice_domain::engine::{Case, Definition};
-use sluice_domain::identity::User;
+use sluice_domain::identity::{Department, Rank, User};
 use sluice_domain::workflow::{check_can_create_documents, Grants, Workflow};
 use sluice_domain::{DocId, Error, FamilyId, OrgId, UserId};
 use sqlx::PgConnection;
@@ -229,42 +230,80 @@ const CREATOR_GRANTS: &str = concat!(
     super::access::subject_matches!("p")
 );
 
-/// PostgreSQL create's first read, one statement: the actor's users (`check_actor!`'s
-/// question, with the whole rows the answer shows) and the creator's permissions.
-pub(super) async fn actor_and_grants(
+/// What a PostgreSQL create reads first, in one statement.
+pub(super) struct ActorRead {
+    /// The actor's users (`check_actor!`'s question, with the whole rows the answer shows).
+    pub users: HashMap<UserId, User>,
+    /// The creator's permissions.
+    pub grants: Grants,
+    /// The departments (with their parents) and ranks of `users`.
+    pub departments: Vec<Department>,
+    pub ranks: Vec<Rank>,
+}
+
+/// The statement of [`actor_read`]: rows of kind `u` (the actor's users $2 and $3 of
+/// organization $1, with the creator's permissions on family $4), `d` (their departments
+/// and those departments' parents) and `r` (their ranks), in one shape: each kind's columns
+/// are those its row type reads, the others NULL.
+fn actor_read_sql() -> String {
+    format!(
+        "WITH a AS (SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN ($2, $3)), \
+         g AS ({CREATOR_GRANTS}) \
+         SELECT 'u' AS kind, a.id, a.org_id, NULL::TEXT AS name, NULL::BIGINT AS parent_id, \
+         a.is_active, a.client_extra, NULL::BIGINT AS head_id, NULL::TEXT AS head_login, \
+         NULL::TEXT AS head_display_name, NULL::BIGINT AS level, a.login, a.display_name, \
+         a.email, a.is_external, a.is_admin, a.rank_id, a.department_id, g.creatable, \
+         g.visible, g.revokable, g.revivable FROM a, g \
+         UNION ALL SELECT 'd', d.id, d.org_id, d.name, d.parent_id, d.is_active, \
+         d.client_extra, d.head_id, d.head_login, d.head_display_name, NULL, NULL, NULL, NULL, \
+         NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM ({DEPT_SELECT}) d \
+         WHERE d.org_id = $1 AND (d.id IN (SELECT department_id FROM a) OR d.id IN \
+         (SELECT p.parent_id FROM departments p WHERE p.id IN (SELECT department_id FROM a))) \
+         UNION ALL SELECT 'r', r.id, r.org_id, r.name, NULL, r.is_active, r.client_extra, \
+         NULL, NULL, NULL, r.level, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+         NULL FROM ranks r WHERE r.org_id = $1 AND r.id IN (SELECT rank_id FROM a)"
+    )
+}
+
+/// PostgreSQL create's first read ([`ActorRead`]); refuses an unknown or inactive actor.
+pub(super) async fn actor_read(
     conn: &mut PgConnection,
     org: OrgId,
     actor: Actor,
     family: FamilyId,
-) -> Result<(HashMap<UserId, User>, Grants)> {
+) -> Result<ActorRead> {
     use sqlx::{FromRow, Row};
-    let sql = format!(
-        "SELECT {USER_COLUMNS}, g.creatable, g.visible, g.revokable, g.revivable \
-         FROM users, ({CREATOR_GRANTS}) g WHERE org_id = $1 AND id IN ($2, $3)"
-    );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(&actor_read_sql())
         .bind(org.0)
         .bind(actor.user.0)
         .bind(actor.delegate.0)
         .bind(family.0)
         .fetch_all(conn)
         .await?;
-    let mut users = HashMap::new();
-    let mut grants = Grants::default();
+    let mut read = ActorRead {
+        users: HashMap::new(),
+        grants: Grants::default(),
+        departments: Vec::new(),
+        ranks: Vec::new(),
+    };
     for row in &rows {
+        if row.try_get::<String, _>("kind")? != "u" {
+            unit_row(row, &mut read.departments, &mut read.ranks)?;
+            continue;
+        }
         let flag = |column: &str| -> Result<bool> {
             Ok(row.try_get::<Option<bool>, _>(column)?.unwrap_or(false))
         };
-        grants = Grants {
+        read.grants = Grants {
             creatable: flag("creatable")?,
             visible: flag("visible")?,
             revokable: flag("revokable")?,
             revivable: flag("revivable")?,
         };
         let user = User::from(UserRow::from_row(row)?);
-        users.insert(user.id, user);
+        read.users.insert(user.id, user);
     }
-    let found: Vec<(i64, bool)> = users.values().map(|u| (u.id.0, u.is_active)).collect();
+    let found: Vec<(i64, bool)> = read.users.values().map(|u| (u.id.0, u.is_active)).collect();
     super::actor_found(&found, actor)?;
-    Ok((users, grants))
+    Ok(read)
 }
