@@ -76,6 +76,15 @@ macro_rules! load_case {
             .fetch_optional(&mut *$tx)
             .await?;
         let row = row.ok_or_else(|| Error::not_found("Document", $doc))?;
+        super::commands::with_ccs!($tx, row, $doc)
+    }};
+}
+
+/// A document row read by `load_case!` or `load_case_checked!` as a record, with its CCs
+/// (read only when it has some).
+macro_rules! with_ccs {
+    ($ex:expr, $row:expr, $doc:expr) => {{
+        let row: DocRow = $row;
         let ccs: Vec<CcRow> = if row.cc_count == 0 {
             Vec::new()
         } else {
@@ -83,7 +92,7 @@ macro_rules! load_case {
                 "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
             ))
             .bind($doc.0)
-            .fetch_all(&mut *$tx)
+            .fetch_all(&mut *$ex)
             .await?
         };
         let ccs: Vec<CcRecord> = ccs.into_iter().map(CcRecord::from).collect();
@@ -126,19 +135,7 @@ macro_rules! load_case_checked {
             }
         }
         super::actor_found(&users, actor)?;
-        let row = DocRow::from_row(&row)?;
-        let ccs: Vec<CcRow> = if row.cc_count == 0 {
-            Vec::new()
-        } else {
-            sqlx::query_as(&format!(
-                "SELECT {CC_COLUMNS} FROM document_ccs WHERE doc_id = $1 ORDER BY id"
-            ))
-            .bind($doc.0)
-            .fetch_all(&mut *$conn)
-            .await?
-        };
-        let ccs: Vec<CcRecord> = ccs.into_iter().map(CcRecord::from).collect();
-        row.into_record(ccs.iter().map(CcRecord::state).collect())?
+        with_ccs!($conn, DocRow::from_row(&row)?, $doc).0
     }};
 }
 
@@ -834,8 +831,9 @@ impl Store {
             }),
         };
         let log_id = 0; // not read back: log ids are never shown
-                        // The answer shows the participants and the delegate, with their departments and
-                        // ranks; PostgreSQL's first read brought the actor's (often all of them).
+
+        // The answer shows the participants and the delegate, with their departments and
+        // ranks; PostgreSQL's first read brought the actor's (often all of them).
         let mut ids = participants.clone();
         ids.push(new.actor.delegate);
         let (users, departments, ranks) = match (known.take(), held.as_mut()) {
@@ -1520,5 +1518,5 @@ impl Store {
 // For the other command files (messages, service calls).
 pub(super) use {
     insert_case, load_case, log_entry, participants, persist_case, resolve_case, sync_deadlines,
-    sync_service_calls, update_document, version_row,
+    sync_service_calls, update_document, version_row, with_ccs,
 };
