@@ -76,19 +76,10 @@ impl<'a> Forms<'a> {
 
     /// Starts a case as Alice; returns (case, work item id).
     async fn start(&self, title: &str) -> (i64, String) {
-        let v = self
+        let wi = self
             .w
-            .as_("alice")
-            .post_ok(
-                "/API/PE/ProcessInstance/start",
-                &[
-                    ("processModelInfoId", &self.family.to_string()),
-                    ("nodeNumber", &self.apply.to_string()),
-                    ("title", title),
-                ],
-            )
+            .start_at("alice", self.family, self.apply, title)
             .await;
-        let wi = &v["workitem"];
         (
             wi["processInstanceId"].as_i64().unwrap(),
             wi["id"].as_i64().unwrap().to_string(),
