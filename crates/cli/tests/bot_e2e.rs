@@ -99,14 +99,9 @@ fn sluice() -> Command {
 
 /// Starts `sluice serve` on a free port; waits until it is ready.
 async fn start_server(db: &Database, dir: &Path, http: &reqwest::Client) -> (Proc, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = sluice()
+    let mut serve = sluice();
+    serve
         .arg("serve")
-        .env("SLUICE_LISTEN", format!("127.0.0.1:{port}"))
         .env("SLUICE_DATABASE_URL", db.url(dir))
         .env("SLUICE_MASTER_API_KEY", MASTER_KEY)
         .env("SLUICE_ADMIN_PASSWORD", "e2e-admin-password")
@@ -117,13 +112,8 @@ async fn start_server(db: &Database, dir: &Path, http: &reqwest::Client) -> (Pro
         .env("SLUICE_BOT_LAPSE_SECONDS", LAPSE_SECONDS.to_string())
         // The callback receiver listens on 127.0.0.1.
         .env("SLUICE_CALLBACK_ALLOW_PRIVATE", "true")
-        .env("SLUICE_DATABASE_MAX_CONNECTIONS", "4")
-        .env("SLUICE_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start sluice serve");
-    let server = Proc(child);
-    let url = format!("http://127.0.0.1:{port}");
+        .env("SLUICE_DATABASE_MAX_CONNECTIONS", "4");
+    let (server, url) = common::spawn_server(serve);
     eventually("the server to be ready", || async {
         let r = http.get(format!("{url}/readyz")).send().await.ok()?;
         r.status().is_success().then_some(())

@@ -36,3 +36,41 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// Spawns `serve` (a `sluice serve` command with its environment) on a port the system
+/// picks, and returns it with its base URL, read from its "sluice listening" log line. A
+/// port the test picked and released could meanwhile go to a concurrent test's server,
+/// whose answers this test would then read as its own. (Logs go to standard error.)
+pub fn spawn_server(mut serve: std::process::Command) -> (Killed, String) {
+    use std::io::BufRead;
+    let mut child = serve
+        .env("SLUICE_LISTEN", "127.0.0.1:0")
+        .env("SLUICE_LOG", "warn,sluice::commands::serve=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start sluice serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let child = Killed(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads every line, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if !line.contains("sluice listening") {
+                continue;
+            }
+            if let Some(at) = line.find("127.0.0.1:") {
+                let port: String = line[at + 10..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the server's listening address");
+    (child, format!("http://127.0.0.1:{port}"))
+}
