@@ -14,6 +14,7 @@ mod error;
 mod group_commit;
 pub mod identity;
 mod inline;
+mod keyed_locks;
 pub mod oauth;
 pub mod questetra;
 pub mod rpa;

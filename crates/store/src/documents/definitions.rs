@@ -2,6 +2,7 @@
 //! cached in memory (safe with several instances: there is nothing to invalidate).
 
 use crate::{Result, Store};
+
 use sluice_domain::engine::Definition;
 use sluice_domain::{OrgId, WorkflowId};
 use std::collections::HashMap;
@@ -13,6 +14,10 @@ const CAPACITY: usize = 1024;
 #[derive(Default)]
 pub(crate) struct DefinitionCache {
     map: Mutex<HashMap<WorkflowId, Arc<Definition>>>,
+    /// One lock per version being loaded: the requests that miss the cache at once (a burst
+    /// of creates after a start) wait for one load instead of each running its three
+    /// queries, which crowded the connection pool for everyone.
+    loading: crate::keyed_locks::KeyedLocks<WorkflowId>,
 }
 
 impl DefinitionCache {
@@ -37,6 +42,14 @@ impl Store {
         if let Some(def) = self.cached_definition(org, id) {
             return Ok(def);
         }
+        let _one_load = self.definitions.loading.lock(id).await;
+        if let Some(def) = self.cached_definition(org, id) {
+            return Ok(def);
+        }
+        self.load_definition(org, id).await
+    }
+
+    async fn load_definition(&self, org: OrgId, id: WorkflowId) -> Result<Arc<Definition>> {
         let (workflow, fields, nodes) = tokio::try_join!(
             self.workflow(org, id),
             self.workflow_fields(org, id),
@@ -49,6 +62,7 @@ impl Store {
         Ok(def)
     }
 
+    /// The cached version if it is of `org`.
     fn cached_definition(&self, org: OrgId, id: WorkflowId) -> Option<Arc<Definition>> {
         self.definitions
             .get(id)
