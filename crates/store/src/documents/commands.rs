@@ -6,12 +6,13 @@ use super::inline;
 use super::lookups::lookup;
 use super::records::{CcRecord, CcRow, DocRow, CC_COLUMNS, DOC_COLUMNS};
 use super::{check_actor, Actor, DocumentView};
-use crate::identity::users_units::units_of_users;
 use crate::{Result, Store};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sluice_domain::engine::{Case, Definition, Moves, Outcome, Route, SignatureKind, Submission};
-use sluice_domain::workflow::{check_can_create_documents, Assignee, NodeKind};
+use sluice_domain::engine::{
+    Case, Definition, Found, Lookup, Moves, Outcome, Route, SignatureKind, Submission,
+};
+use sluice_domain::workflow::{check_can_create_documents, Assignee, Grants, NodeKind};
 use sluice_domain::{CcId, DocId, Error, NodeId, OrgId, SignatureId, UserId, WorkflowId};
 use std::collections::BTreeSet;
 
@@ -139,6 +140,59 @@ macro_rules! load_case_checked {
     }};
 }
 
+/// Refuses a creator without the creatable permission.
+pub(super) fn check_creatable(grants: &Grants, actor: Actor, workflow: WorkflowId) -> Result<()> {
+    if grants.creatable {
+        return Ok(());
+    }
+    Err(Error::Forbidden(format!(
+        "User {} may not create documents of workflow {workflow}.",
+        actor.user
+    ))
+    .into())
+}
+
+/// The answer to a directory question about `active` users alone (users this request
+/// has just found active, or whose activity its write checks): sorted, once each, as
+/// `users_sql` would answer it. Other questions come back.
+pub(super) fn known_answer(
+    lookup: Lookup,
+    active: &[UserId],
+) -> std::result::Result<Found, Lookup> {
+    match lookup {
+        Lookup::Users(mut users) if users.iter().all(|u| active.contains(u)) => {
+            users.sort();
+            users.dedup();
+            Ok(Found::Users(users))
+        }
+        other => Err(other),
+    }
+}
+
+/// Settles `case` if the engine asks only about `active` users (`known_answer`); stops at
+/// the first other question, leaving it for `resolve_case!` to go on from, and says so.
+fn resolve_known(
+    def: &Definition,
+    case: &mut Case,
+    moves: &mut Moves,
+    now: DateTime<Utc>,
+    active: &[UserId],
+) -> bool {
+    loop {
+        let pending = case.unresolved(def);
+        if pending.is_empty() {
+            case.settle(now);
+            return true;
+        }
+        for (node, lookup) in pending {
+            match known_answer(lookup, active) {
+                Ok(found) => case.resolve(def, node, found, now, moves),
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
 /// Looks up every responsible-user question the engine has, then settles the case.
 macro_rules! resolve_case {
     ($tx:expr, $org:expr, $def:expr, $case:expr, $moves:expr, $now:expr) => {
@@ -154,15 +208,9 @@ macro_rules! resolve_case {
                 break;
             }
             for (node, l) in pending {
-                let found = match l {
-                    sluice_domain::engine::Lookup::Users(mut users)
-                        if users.iter().all(|u| active.contains(u)) =>
-                    {
-                        users.sort();
-                        users.dedup();
-                        sluice_domain::engine::Found::Users(users)
-                    }
-                    l => lookup!($tx, $org, l),
+                let found = match $crate::documents::commands::known_answer(l, active) {
+                    Ok(found) => found,
+                    Err(l) => lookup!($tx, $org, l),
                 };
                 $case.resolve(&$def, node, found, $now, &mut $moves);
             }
@@ -712,32 +760,34 @@ impl Store {
         let def = self.definition(org, new.workflow).await?;
         let now = micros_now();
         let reserved = self.reserved_serial(org, now).await?;
-        // The actor, the permission and the first nodes' responsible users are read before
-        // the write transaction, keeping the one SQLite writer busy with writes alone.
-        // PostgreSQL: these reads, the engine's lookups, the write and the users of the
-        // answer share one connection (each acquire costs sqlx's ping on release).
         let (family, user) = (def.workflow.family_id, new.actor.user);
-        let (grants, mut known, mut held) = match &self.backend {
-            crate::db::Backend::Sqlite { inline: reads, .. } => {
-                let grants = reads.run(|c| {
-                    inline::check_actor(c, org, new.actor)?;
-                    inline::grants(c, org, family, user)
-                })?;
-                (grants, None, None)
+        // Deadlines and service calls are written alongside in a transaction (`insert_case!`).
+        let side_tables = def.has_deadlines() || def.has_service_tasks();
+        // PostgreSQL checks the actor and the permission within its create statement and
+        // reads the answer's users in it (`create_paths::create_checked`), holding one
+        // connection at most for the statement and any directory questions of the first
+        // nodes. Elsewhere the checks come first, keeping SQLite's one writer busy with
+        // writes alone.
+        let one_statement = match (&self.backend, &reserved) {
+            (crate::db::Backend::Postgres(pool), Some(serial)) if !side_tables => {
+                Some((pool, serial))
             }
-            crate::db::Backend::Postgres(pool) => {
+            _ => None,
+        };
+        let checked = match (&self.backend, one_statement) {
+            (_, Some(_)) => None,
+            (crate::db::Backend::Sqlite { inline: reads, .. }, None) => Some(reads.run(|c| {
+                inline::check_actor(c, org, new.actor)?;
+                inline::grants(c, org, family, user)
+            })?),
+            (crate::db::Backend::Postgres(pool), None) => {
                 let mut conn = pool.acquire().await?;
-                let read =
-                    super::create_paths::actor_read(&mut conn, org, new.actor, family).await?;
-                (read.grants, Some(read), Some(conn))
+                check_actor!(conn, org, new.actor);
+                Some(grants!(conn, org, family, user))
             }
         };
-        if !grants.creatable {
-            return Err(Error::Forbidden(format!(
-                "User {} may not create documents of workflow {}.",
-                new.actor.user, new.workflow
-            ))
-            .into());
+        if let Some(grants) = &checked {
+            check_creatable(grants, new.actor, new.workflow)?;
         }
         let (mut case, mut moves) = Case::create(&def, new.actor.user, now)?;
         if let Some(at) = start {
@@ -754,15 +804,24 @@ impl Store {
             }
             (case.route, moves) = Route::start_at(&def, at, &case.content, now);
         }
-        match held.as_mut() {
-            Some(conn) => {
-                let conn: &mut sqlx::PgConnection = conn;
-                let actor = [new.actor.user, new.actor.delegate];
-                resolve_case!(conn, org, def, case, moves, now, &actor)
-            }
-            None => {
-                self.resolve_case(org, &def, &mut case, &mut moves, now)
-                    .await?
+        // The actor is active (checked, or the PostgreSQL statement writes nothing): the
+        // engine's questions about them alone need no round trip.
+        let actor = [new.actor.user, new.actor.delegate];
+        let mut held = None;
+        if !resolve_known(&def, &mut case, &mut moves, now, &actor) {
+            match one_statement {
+                Some((pool, _)) => {
+                    let mut conn = pool.acquire().await?;
+                    {
+                        let conn: &mut sqlx::PgConnection = &mut conn;
+                        resolve_case!(conn, org, def, case, moves, now, &actor);
+                    }
+                    held = Some(conn);
+                }
+                None => {
+                    self.resolve_case(org, &def, &mut case, &mut moves, now)
+                        .await?
+                }
             }
         }
         let mut participants: Vec<UserId> = case.acting_users();
@@ -780,79 +839,69 @@ impl Store {
                 .map(|u| (*u, acting.contains(u), i64::from(*u == new.actor.user)))
                 .collect(),
         };
-        // Without deadlines or service calls to write alongside, SQLite runs the create on
-        // this thread and PostgreSQL as one statement (`create_paths`).
-        let side_tables = def.has_deadlines() || def.has_service_tasks();
-        if side_tables {
-            // A transaction takes a connection of its own.
-            held = None;
-        }
-        let (workflow, serial) = match (&self.backend, &reserved, side_tables) {
-            (crate::db::Backend::Sqlite { writer, .. }, _, false) => {
-                super::create_paths::create_inline(
-                    writer,
-                    org,
-                    &def,
-                    &mut case,
-                    &insert,
-                    now,
-                    super::create_paths::creating_in,
-                    |_, _| Ok(()),
-                )
-                .await?
-            }
-            (crate::db::Backend::Postgres(pool), Some(serial), false) => {
-                let mut fresh = None;
-                let conn = match held.as_mut() {
+        // The answer shows the participants and the delegate, with their departments and
+        // ranks.
+        let mut shown = participants.clone();
+        shown.push(new.actor.delegate);
+        let (created, serial) = match (one_statement, checked) {
+            (Some((pool, serial)), _) => {
+                let mut conn = match held {
                     Some(conn) => conn,
-                    None => fresh.insert(pool.acquire().await?),
+                    None => pool.acquire().await?,
                 };
-                super::create_paths::create_in_one_statement(
-                    conn, org, &def, &mut case, &insert, serial, now,
+                let created = super::create_paths::create_checked(
+                    &mut conn, org, &def, &mut case, &insert, serial, now, &shown,
                 )
-                .await?
+                .await?;
+                (created, serial.clone())
             }
-            _ => write_tx!(self, |tx| {
-                let Some(workflow) = version_row!(tx, self, org, def) else {
-                    return Err(Error::not_found("Workflow", new.workflow).into());
+            (None, grants) => {
+                let grants = grants.unwrap_or_default();
+                let (workflow, serial) = match (&self.backend, side_tables) {
+                    (crate::db::Backend::Sqlite { writer, .. }, false) => {
+                        super::create_paths::create_inline(
+                            writer,
+                            org,
+                            &def,
+                            &mut case,
+                            &insert,
+                            now,
+                            super::create_paths::creating_in,
+                            |_, _| Ok(()),
+                        )
+                        .await?
+                    }
+                    _ => write_tx!(self, |tx| {
+                        let Some(workflow) = version_row!(tx, self, org, def) else {
+                            return Err(Error::not_found("Workflow", new.workflow).into());
+                        };
+                        check_can_create_documents(&workflow)?;
+                        let serial = insert_case!(
+                            tx,
+                            self,
+                            org,
+                            def,
+                            &mut case,
+                            &insert,
+                            reserved.clone(),
+                            now
+                        );
+                        (workflow, serial)
+                    }),
                 };
-                check_can_create_documents(&workflow)?;
-                let serial = insert_case!(
-                    tx,
-                    self,
-                    org,
-                    def,
-                    &mut case,
-                    &insert,
-                    reserved.clone(),
-                    now
-                );
-                (workflow, serial)
-            }),
+                let users = self.users_by_ids(org, &shown).await?;
+                let (departments, ranks) = self.units_of_users(org, users.values()).await?;
+                let created = super::create_paths::Created {
+                    workflow,
+                    grants,
+                    users,
+                    departments,
+                    ranks,
+                };
+                (created, serial)
+            }
         };
         let log_id = 0; // not read back: log ids are never shown
-
-        // The answer shows the participants and the delegate, with their departments and
-        // ranks; PostgreSQL's first read brought the actor's (often all of them).
-        let mut ids = participants.clone();
-        ids.push(new.actor.delegate);
-        let (users, departments, ranks) = match (known.take(), held.as_mut()) {
-            (Some(read), _) if ids.iter().all(|id| read.users.contains_key(id)) => {
-                (read.users, read.departments, read.ranks)
-            }
-            (_, Some(conn)) => {
-                let conn: &mut sqlx::PgConnection = conn;
-                let users = super::reads::users_by_ids_on(conn, org, &ids).await?;
-                let (departments, ranks) = units_of_users!(conn, org, users.values());
-                (users, departments, ranks)
-            }
-            (_, None) => {
-                let users = self.users_by_ids(org, &ids).await?;
-                let (departments, ranks) = self.units_of_users(org, users.values()).await?;
-                (users, departments, ranks)
-            }
-        };
-        drop(held);
         let logs = vec![super::LogRecord {
             id: log_id,
             doc_id: case.id,
@@ -867,7 +916,7 @@ impl Store {
             shown_version: case.version,
             shown_content: case.content.clone(),
             record: super::DocumentRecord {
-                family_id: workflow.family_id,
+                family_id: created.workflow.family_id,
                 title,
                 serial,
                 created_at: now,
@@ -875,16 +924,16 @@ impl Store {
                 case,
             },
             def,
-            workflow,
+            workflow: created.workflow,
             signatures: Vec::new(),
             ccs: Vec::new(),
             logs,
-            users,
+            users: created.users,
             viewer: new.actor.user,
-            grants,
+            grants: created.grants,
             participants,
-            departments,
-            ranks,
+            departments: created.departments,
+            ranks: created.ranks,
         })
     }
 

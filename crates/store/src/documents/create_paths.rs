@@ -5,7 +5,6 @@
 //! `insert_case!` writes; the API tests run every create through them.
 
 use super::commands::{create_statements_sqlite, NewCase};
-use super::Actor;
 use crate::group_commit::Writer;
 use crate::identity::users_units::unit_row;
 use crate::identity::{UserRow, DEPT_SELECT, USER_COLUMNS};
@@ -136,9 +135,25 @@ pub(super) async fn create_inline(
     Ok((workflow, serial))
 }
 
-/// PostgreSQL: the whole create as one statement with the reserved `serial`. Sets the
-/// case's id.
-pub(super) async fn create_in_one_statement(
+/// What a PostgreSQL create answers besides the new id (set on the case).
+pub(super) struct Created {
+    pub workflow: Workflow,
+    /// The creator's permissions.
+    pub grants: Grants,
+    /// The users the answer shows (`shown`), with their departments (and those
+    /// departments' parents) and ranks.
+    pub users: HashMap<UserId, User>,
+    pub departments: Vec<Department>,
+    pub ranks: Vec<Rank>,
+}
+
+/// PostgreSQL: the whole create as one statement with the reserved `serial`, which also
+/// checks the actor (both users active) and the creator's permission and reads the users
+/// of the answer (`shown`, which holds the actor's): the document is written only if all
+/// is well, and the errors are told as the checks read first elsewhere would tell them.
+/// Sets the case's id.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn create_checked(
     conn: &mut PgConnection,
     org: OrgId,
     def: &Definition,
@@ -146,9 +161,12 @@ pub(super) async fn create_in_one_statement(
     new: &NewCase<'_>,
     serial: &str,
     now: DateTime<Utc>,
-) -> Result<(Workflow, String)> {
+    shown: &[UserId],
+) -> Result<Created> {
+    use sqlx::{FromRow, Row};
     let sql = create_statement_postgres(new.participants.len(), !case.content.is_empty());
-    let mut q = sqlx::query_as::<_, (i64, bool, bool, String, Option<i64>)>(&sql)
+    let shown: Vec<i64> = shown.iter().map(|u| u.0).collect();
+    let mut q = sqlx::query(&sql)
         .bind(org.0)
         .bind(def.workflow.id.0)
         .bind(new.title)
@@ -162,38 +180,97 @@ pub(super) async fn create_in_one_statement(
         .bind(now)
         .bind(case.completed_at)
         .bind(new.log_detail.to_string())
-        .bind(new.log_kind);
+        .bind(new.log_kind)
+        .bind(def.workflow.family_id.0)
+        .bind(shown);
     for (user, acting, read) in &new.participants {
         q = q.bind(user.0).bind(*acting).bind(*read);
     }
-    let row = q.fetch_optional(conn).await?;
-    let id = row.as_ref().and_then(|r| r.4);
-    let workflow = creating_in(def, row.map(|r| (r.0, r.1, r.2, r.3)))?;
+    let rows = q.fetch_all(conn).await?;
+    let mut users = HashMap::new();
+    let (mut grants, mut departments, mut ranks) = (Grants::default(), Vec::new(), Vec::new());
+    for row in &rows {
+        if row.try_get::<String, _>("kind")? != "u" {
+            unit_row(row, &mut departments, &mut ranks)?;
+            continue;
+        }
+        let flag = |column: &str| -> Result<bool> {
+            Ok(row.try_get::<Option<bool>, _>(column)?.unwrap_or(false))
+        };
+        grants = Grants {
+            creatable: flag("creatable")?,
+            visible: flag("visible")?,
+            revokable: flag("revokable")?,
+            revivable: flag("revivable")?,
+        };
+        let user = User::from(UserRow::from_row(row)?);
+        users.insert(user.id, user);
+    }
+    let found: Vec<(i64, bool)> = users
+        .values()
+        .map(|u: &User| (u.id.0, u.is_active))
+        .collect();
+    super::actor_found(&found, new.actor)?;
+    super::commands::check_creatable(&grants, new.actor, def.workflow.id)?;
+    // Every row carries the version row (NULL when there is none) and the new id.
+    let version = match rows.first() {
+        Some(r) => match r.try_get::<Option<i64>, _>("w_family")? {
+            Some(family) => Some((
+                family,
+                r.try_get("w_active")?,
+                r.try_get("w_hidden")?,
+                r.try_get("w_name")?,
+            )),
+            None => None,
+        },
+        None => None,
+    };
+    let id = match rows.first() {
+        Some(r) => r.try_get::<Option<i64>, _>("doc_id")?,
+        None => None,
+    };
+    let workflow = creating_in(def, version)?;
     let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
     case.id = DocId(id);
-    Ok((workflow, serial.to_string()))
+    Ok(Created {
+        workflow,
+        grants,
+        users,
+        departments,
+        ranks,
+    })
 }
 
-/// The statement of `create_in_one_statement`: the version row under a shared lock, then,
-/// only if it is active, the document, its log entry, participants and field history;
-/// answers the version row with the new document's id (NULL when it was not inserted), or
-/// no row for no version. Parameters: $1 organization, $2 version, $3 title, $4 serial, $5
-/// creator, $6 delegate, $7 status, $8 version number, $9 field content, $10 route, $11
-/// time, $12 completion time, $13 log detail (without the document), $14 log kind, then
-/// three per participant row (user, acting, read version).
+/// The statement of `create_checked`. Its parameters: $1 organization, $2 version, $3 title,
+/// $4 serial, $5 creator, $6 delegate, $7 status, $8 version number, $9 field content, $10
+/// route, $11 time, $12 completion time, $13 log detail (without the document), $14 log
+/// kind, $15 family, $16 the users to show, then three per participant row (user, acting,
+/// read version).
+///
+/// It reads the users to show (`a`), the creator's permissions (`g`) and whether both of
+/// the actor's users are active (`ok`), and the version row under a shared lock (`w`: a
+/// concurrent workflow/delete or inactivation waits for the new case); only if the actor
+/// may create in an active version does it write the document, its log entry, participants
+/// and field history. It answers the users' rows (kind `u`, with the permissions), their
+/// departments with parents (`d`) and ranks (`r`), each row with the version row (`w_…`,
+/// NULL for no version) and the new document's id (NULL when it was not written).
 fn create_statement_postgres(participants: usize, versions: bool) -> String {
     let rows: Vec<String> = (0..participants)
         .map(|i| {
-            let k = 15 + 3 * i;
+            let k = 17 + 3 * i;
             format!("(${k}::BIGINT, ${}::BOOLEAN, ${}::BIGINT)", k + 1, k + 2)
         })
         .collect();
     let mut ctes = vec![
+        format!("a AS (SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id = ANY($16))"),
+        format!("g AS ({CREATOR_GRANTS})"),
+        "ok AS (SELECT COUNT(*) = CASE WHEN $5::BIGINT = $6::BIGINT THEN 1 ELSE 2 END AS ok          FROM a WHERE a.id IN ($5, $6) AND a.is_active)"
+            .to_string(),
         format!("w AS ({CREATE_WORKFLOW} FOR SHARE OF w)"),
         "d AS (INSERT INTO documents (org_id, workflow_id, family_id, title, serial, creator_id, \
          status, version, field_content, route, created_at, last_time, completed_at) \
-         SELECT $1, $2, w.family_id, $3, $4, $5, $7, $8, $9, $10, $11, $11, $12 FROM w \
-         WHERE w.is_active RETURNING id)"
+         SELECT $1, $2, w.family_id, $3, $4, $5, $7, $8, $9, $10, $11, $11, $12 FROM w, g, ok \
+         WHERE w.is_active AND g.creatable AND ok.ok RETURNING id)"
             .to_string(),
         "l AS (INSERT INTO document_logs (doc_id, user_id, delegated_user_id, action, kind, \
          detail, created_at) SELECT d.id, $5, $6, 'create', $14, \
@@ -214,42 +291,30 @@ fn create_statement_postgres(participants: usize, versions: bool) -> String {
         );
     }
     format!(
-        "WITH {} SELECT w.family_id, w.is_active, w.is_hidden, w.name, d.id FROM w \
-         LEFT JOIN d ON TRUE",
-        ctes.join(", ")
+        "WITH {} SELECT x.*, w.family_id AS w_family, w.is_active AS w_active, \
+         w.is_hidden AS w_hidden, w.name AS w_name, d.id AS doc_id FROM ({}) x \
+         LEFT JOIN w ON TRUE LEFT JOIN d ON TRUE",
+        ctes.join(", "),
+        shown_users_sql()
     )
 }
 
-/// The creator's permissions on family `$4` (user `$2` of organization `$1`), folded like
+/// The creator's permissions on family `$15` (user `$5` of organization `$1`), folded like
 /// `GRANTS_SQL`; one row whatever matches.
 const CREATOR_GRANTS: &str = concat!(
     "SELECT bool_or(p.is_creatable) AS creatable, bool_or(p.is_visible) AS visible, ",
     "bool_or(p.is_revokable) AS revokable, bool_or(p.is_revivable) AS revivable ",
-    "FROM workflow_permissions p JOIN users u ON u.id = $2 AND u.org_id = $1 ",
-    "WHERE p.family_id = $4 AND ",
+    "FROM workflow_permissions p JOIN users u ON u.id = $5 AND u.org_id = $1 ",
+    "WHERE p.family_id = $15 AND ",
     super::access::subject_matches!("p")
 );
 
-/// What a PostgreSQL create reads first, in one statement.
-pub(super) struct ActorRead {
-    /// The actor's users (`check_actor!`'s question, with the whole rows the answer shows).
-    pub users: HashMap<UserId, User>,
-    /// The creator's permissions.
-    pub grants: Grants,
-    /// The departments (with their parents) and ranks of `users`.
-    pub departments: Vec<Department>,
-    pub ranks: Vec<Rank>,
-}
-
-/// The statement of [`actor_read`]: rows of kind `u` (the actor's users $2 and $3 of
-/// organization $1, with the creator's permissions on family $4), `d` (their departments
-/// and those departments' parents) and `r` (their ranks), in one shape: each kind's columns
-/// are those its row type reads, the others NULL.
-fn actor_read_sql() -> String {
+/// The rows `create_checked` reads: kind `u` (the users of `a`, with the permissions of
+/// `g`), `d` (their departments and those departments' parents) and `r` (their ranks), in
+/// one shape: each kind's columns are those its row type reads, the others NULL.
+fn shown_users_sql() -> String {
     format!(
-        "WITH a AS (SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN ($2, $3)), \
-         g AS ({CREATOR_GRANTS}) \
-         SELECT 'u' AS kind, a.id, a.org_id, NULL::TEXT AS name, NULL::BIGINT AS parent_id, \
+        "SELECT 'u' AS kind, a.id, a.org_id, NULL::TEXT AS name, NULL::BIGINT AS parent_id, \
          a.is_active, a.client_extra, NULL::BIGINT AS head_id, NULL::TEXT AS head_login, \
          NULL::TEXT AS head_display_name, NULL::BIGINT AS level, a.login, a.display_name, \
          a.email, a.is_external, a.is_admin, a.rank_id, a.department_id, g.creatable, \
@@ -263,47 +328,4 @@ fn actor_read_sql() -> String {
          NULL, NULL, NULL, r.level, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
          NULL FROM ranks r WHERE r.org_id = $1 AND r.id IN (SELECT rank_id FROM a)"
     )
-}
-
-/// PostgreSQL create's first read ([`ActorRead`]); refuses an unknown or inactive actor.
-pub(super) async fn actor_read(
-    conn: &mut PgConnection,
-    org: OrgId,
-    actor: Actor,
-    family: FamilyId,
-) -> Result<ActorRead> {
-    use sqlx::{FromRow, Row};
-    let rows = sqlx::query(&actor_read_sql())
-        .bind(org.0)
-        .bind(actor.user.0)
-        .bind(actor.delegate.0)
-        .bind(family.0)
-        .fetch_all(conn)
-        .await?;
-    let mut read = ActorRead {
-        users: HashMap::new(),
-        grants: Grants::default(),
-        departments: Vec::new(),
-        ranks: Vec::new(),
-    };
-    for row in &rows {
-        if row.try_get::<String, _>("kind")? != "u" {
-            unit_row(row, &mut read.departments, &mut read.ranks)?;
-            continue;
-        }
-        let flag = |column: &str| -> Result<bool> {
-            Ok(row.try_get::<Option<bool>, _>(column)?.unwrap_or(false))
-        };
-        read.grants = Grants {
-            creatable: flag("creatable")?,
-            visible: flag("visible")?,
-            revokable: flag("revokable")?,
-            revivable: flag("revivable")?,
-        };
-        let user = User::from(UserRow::from_row(row)?);
-        read.users.insert(user.id, user);
-    }
-    let found: Vec<(i64, bool)> = read.users.values().map(|u| (u.id.0, u.is_active)).collect();
-    super::actor_found(&found, actor)?;
-    Ok(read)
 }

@@ -78,15 +78,6 @@ macro_rules! users_by_id {
     }};
 }
 
-/// [`Store::users_by_ids`] on a PostgreSQL connection the caller holds.
-pub(super) async fn users_by_ids_on(
-    conn: &mut sqlx::PgConnection,
-    org: OrgId,
-    ids: &[UserId],
-) -> Result<HashMap<UserId, User>> {
-    Ok(users_by_id!(conn, org, ids.to_vec()))
-}
-
 /// A document's signatures, oldest first.
 macro_rules! signatures_of {
     ($conn:expr, $doc:expr) => {
