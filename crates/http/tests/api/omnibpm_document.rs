@@ -611,6 +611,41 @@ both! {
         assert_eq!(count(&app.ok(org, "document/list", mine(fin)).await), 1);
     }
 
+    async fn create_refuses_unknown_inactive_or_foreign_creators_and_delegates(app) {
+        let co = Co::new(&app, "ACME").await;
+        let org = &co.org;
+        let alice = co.clerk(&app, "alice").await;
+        let bob = co.clerk(&app, "bob").await;
+        let theirs = Co::new(&app, "OTHER").await.clerk(&app, "theirs").await;
+        let (wf, _) = one_step(&app, org, "Leave").await;
+        let body = |creator: i64, delegate: Option<i64>| {
+            let mut b = json!({"workflow": {"__id__": wf}, "creator": {"__id__": creator}, "document": {"title": "T"}});
+            if let Some(d) = delegate {
+                b["delegated_user"] = json!({"__id__": d});
+            }
+            b
+        };
+        for (creator, delegate) in [(999_999_999, None), (theirs, None), (alice, Some(999_999_999)), (alice, Some(theirs))] {
+            let msg = app.err(org, "document/create", body(creator, delegate), 404).await;
+            let missing = delegate.unwrap_or(creator);
+            assert!(msg.contains(&missing.to_string()), "{msg}");
+        }
+        app.ok(org, "user/inactivate", json!({"user": {"__id__": bob}})).await;
+        let msg = app.err(org, "document/create", body(bob, None), 403).await;
+        assert!(msg.contains("inactive"), "{msg}");
+        app.err(org, "document/create", body(alice, Some(bob)), 403).await;
+        // The refused calls created nothing.
+        app.ok(org, "user/activate", json!({"user": {"__id__": bob}})).await;
+        let created = |u: i64| json!({"current_user": {"__id__": u}, "created_document": true});
+        for u in [alice, bob] {
+            let l = app.ok(org, "document/list", created(u)).await;
+            assert_eq!(l["processing"], json!([]), "{l}");
+        }
+        // The same calls, now valid, go through.
+        let d = app.ok(org, "document/create", body(alice, Some(bob))).await;
+        assert_eq!(d["document"]["creator_id"], alice);
+    }
+
     async fn documents_are_created_from_the_active_version_only(app) {
         let co = Co::new(&app, "ACME").await;
         let org = &co.org;
