@@ -856,7 +856,7 @@ impl Store {
                 (created, serial.clone())
             }
             (None, grants) => {
-                let grants = grants.unwrap_or_default();
+                let grants = grants.unwrap_or_default(); // read above on these paths
                 let (workflow, serial) = match (&self.backend, side_tables) {
                     (crate::db::Backend::Sqlite { writer, .. }, false) => {
                         super::create_paths::create_inline(

@@ -135,7 +135,7 @@ pub(super) async fn create_inline(
     Ok((workflow, serial))
 }
 
-/// What a PostgreSQL create answers besides the new id (set on the case).
+/// What a create answers besides the new id (set on the case).
 pub(super) struct Created {
     pub workflow: Workflow,
     /// The creator's permissions.
@@ -213,22 +213,14 @@ pub(super) async fn create_checked(
     super::actor_found(&found, new.actor)?;
     super::commands::check_creatable(&grants, new.actor, def.workflow.id)?;
     // Every row carries the version row (NULL when there is none) and the new id.
-    let version = match rows.first() {
-        Some(r) => match r.try_get::<Option<i64>, _>("w_family")? {
-            Some(family) => Some((
-                family,
-                r.try_get("w_active")?,
-                r.try_get("w_hidden")?,
-                r.try_get("w_name")?,
-            )),
-            None => None,
-        },
-        None => None,
-    };
-    let id = match rows.first() {
-        Some(r) => r.try_get::<Option<i64>, _>("doc_id")?,
-        None => None,
-    };
+    let (mut version, mut id) = (None, None);
+    if let Some(r) = rows.first() {
+        if let Some(family) = r.try_get::<Option<i64>, _>("w_family")? {
+            let (active, hidden) = (r.try_get("w_active")?, r.try_get("w_hidden")?);
+            version = Some((family, active, hidden, r.try_get("w_name")?));
+        }
+        id = r.try_get::<Option<i64>, _>("doc_id")?;
+    }
     let workflow = creating_in(def, version)?;
     let id = id.ok_or_else(|| anyhow::anyhow!("document not inserted"))?;
     case.id = DocId(id);
