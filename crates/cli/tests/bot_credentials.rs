@@ -285,17 +285,10 @@ async fn scenario(pg: Option<(String, String)>) {
             format!("{base}{sep}options=-c%20search_path%3D{schema}")
         }
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
     let server_log = scratch.0.join("server.log");
     let mut serve = sluice();
     serve
         .arg("serve")
-        .env("SLUICE_LISTEN", format!("127.0.0.1:{port}"))
         .env("SLUICE_DATABASE_URL", &database_url)
         .env("SLUICE_MASTER_API_KEY", MASTER_KEY)
         .env("SLUICE_ADMIN_PASSWORD", "cred-admin-password")
@@ -305,7 +298,7 @@ async fn scenario(pg: Option<(String, String)>) {
         )
         .env("SLUICE_DATABASE_MAX_CONNECTIONS", "4")
         .env("SLUICE_LOG", "debug");
-    let server = logged(serve, &server_log);
+    let (server, url, server_log_writer) = common::spawn_server_logging(serve, Some(&server_log));
     eventually("the server to be ready", || async {
         let r = http.get(format!("{url}/readyz")).send().await.ok()?;
         r.status().is_success().then_some(())
@@ -414,6 +407,7 @@ async fn scenario(pg: Option<(String, String)>) {
 
     drop(bot_proc);
     drop(server);
+    server_log_writer.join().unwrap();
     // Never logged (debug level), never stored in clear.
     for (what, path) in [("server", &server_log), ("bot", &bot_log)] {
         let log = std::fs::read_to_string(path).unwrap();
