@@ -2,7 +2,6 @@
 //! cached in memory (safe with several instances: there is nothing to invalidate).
 
 use crate::{Result, Store};
-
 use sluice_domain::engine::Definition;
 use sluice_domain::{OrgId, WorkflowId};
 use std::collections::HashMap;
